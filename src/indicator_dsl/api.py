@@ -1,0 +1,62 @@
+"""The Python API: load a set once, evaluate many projects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Mapping, Union
+
+from .checker import CheckedSet, check
+from .errors import Diagnostic, SetError, SourceText
+from .evaluator import Evaluation, Evaluator
+from .facts import Facts
+from .parser import parse, read_source
+
+
+class IndicatorSet:
+    """A parsed, checked and compiled indicator set.
+
+    Construct it with :func:`load_set` or :func:`loads_set`; both raise
+    :class:`SetError` (with every problem of the file) when the set has errors.
+    """
+
+    def __init__(self, checked: CheckedSet):
+        self.checked = checked
+        self._evaluator = Evaluator(checked)
+
+    @property
+    def name(self):
+        return self.checked.header.name
+
+    @property
+    def total(self):
+        return self.checked.total
+
+    @property
+    def warnings(self) -> List[Diagnostic]:
+        return self.checked.warnings
+
+    @property
+    def codes(self) -> List[str]:
+        return [node.code for node in self.checked.walk()]
+
+    def evaluate(self, facts: Union[Facts, Mapping]) -> Evaluation:
+        """Score one project. ``facts`` is a :class:`Facts` or a plain mapping."""
+        if not isinstance(facts, Facts):
+            facts = Facts.from_mapping(dict(facts))
+        return self._evaluator.evaluate(facts)
+
+
+def check_text(text: str, path: str = "<string>") -> CheckedSet:
+    """Parse and check; syntax errors raise, check problems are in ``.diagnostics``."""
+    return check(parse(text, path), SourceText(path, text))
+
+
+def loads_set(text: str, path: str = "<string>") -> IndicatorSet:
+    checked = check_text(text, path)
+    if checked.errors:
+        raise SetError(checked.diagnostics)
+    return IndicatorSet(checked)
+
+
+def load_set(path: Union[str, Path]) -> IndicatorSet:
+    return loads_set(read_source(path), str(path))

@@ -1,0 +1,1272 @@
+"""AST → checked set: names resolved, weights resolved to points, every static check run.
+
+Checking happens once per set. It collects every problem of the file (it does not
+stop at the first) and returns a :class:`CheckedSet` that the compiler turns into
+closures. The checks:
+
+* weights add up (children → parent, top level → ``total``, points → leaf);
+* duplicate codes, leaves without rules, blocks that are both group and leaf;
+* names: every name a rule uses is a ``let``, a declared fact or an undeclared
+  fact (a warning); a name close to a known one is an error with "did you mean";
+* types: numbers, yes/no conditions, levels and texts are not mixed up;
+* rule structure: unreachable clauses, ``per`` clauses without a subject;
+* bands: overlapping ``in`` bands, values or levels no clause handles;
+* ranges: whether a rule can score below 0 or above its weight.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Dict, List, Optional, Tuple, Union
+
+import attrs
+
+from . import intervals as iv
+from . import nodes as n
+from .errors import ERROR, WARNING, Diagnostic, SetError, SourceText, did_you_mean
+from .intervals import Bounds, RealSet
+from .numbers import CONTEXT, plain
+
+NUMBER, BOOL, TEXT = "number", "bool", "text"
+
+DEFAULT_LEAF_STEP = Decimal("0.01")
+
+# name: (min args, max args or None, argument type, result type)
+FUNCTIONS = {
+    "ratio": (2, 2, NUMBER, NUMBER),
+    "min": (1, None, NUMBER, NUMBER),
+    "max": (1, None, NUMBER, NUMBER),
+    "sum": (1, None, NUMBER, NUMBER),
+    "mean": (1, None, NUMBER, NUMBER),
+    "abs": (1, 1, NUMBER, NUMBER),
+    "clamp": (3, 3, NUMBER, NUMBER),
+    "linear": (3, 3, NUMBER, NUMBER),
+    "round": (2, 2, NUMBER, NUMBER),
+    "assess": (3, 3, NUMBER, NUMBER),
+}
+
+
+# ------------------------------------------------------------------ the model
+
+
+@attrs.define(eq=False)
+class FactInfo:
+    """What the set knows about a fact name."""
+
+    name: str
+    kind: str  # number, percent, count, money, bool, level, text
+    label: Optional[str] = None
+    unit: Optional[str] = None
+    levels: Tuple[str, ...] = ()
+    domain: Optional[iv.Interval] = None
+    declared: bool = True
+    span: Optional[n.Span] = None
+
+    @property
+    def value_type(self) -> str:
+        if self.kind == "bool":
+            return BOOL
+        if self.kind in ("level", "text"):
+            return TEXT
+        return NUMBER
+
+    def bounds(self) -> Bounds:
+        if self.domain is not None:
+            return Bounds(self.domain.lo, self.domain.hi)
+        return iv.NON_NEGATIVE
+
+
+@attrs.define(eq=False)
+class LetInfo:
+    let: n.Let
+    scope: "Scope"
+    type: Optional[str] = None
+    checking: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.let.name
+
+    @property
+    def label(self) -> Optional[str]:
+        return self.let.label
+
+
+Binding = Union[FactInfo, LetInfo]
+
+
+class Scope:
+    """Names visible at one level: a set, a group, a leaf, a point."""
+
+    def __init__(self, parent: Optional["Scope"] = None, owner: str = ""):
+        self.parent = parent
+        self.owner = owner
+        self.names: Dict[str, Binding] = {}
+
+    def lookup(self, name: str) -> Optional[Binding]:
+        scope = self
+        while scope is not None:
+            if name in scope.names:
+                return scope.names[name]
+            scope = scope.parent
+        return None
+
+    def visible(self) -> List[str]:
+        out, scope = [], self
+        while scope is not None:
+            out.extend(scope.names)
+            scope = scope.parent
+        return out
+
+
+@attrs.define(eq=False)
+class CheckedPoint:
+    label: str
+    weight: Decimal
+    rule: n.Rule
+    span: Optional[n.Span]
+
+
+@attrs.define(eq=False)
+class CheckedIndicator:
+    code: str
+    name: Optional[str]
+    weight: Decimal
+    node: n.Indicator
+    parent: Optional["CheckedIndicator"]
+    depth: int
+    scope: Scope
+    children: List["CheckedIndicator"] = attrs.Factory(list)
+    rule: Optional[n.Rule] = None
+    points: List[CheckedPoint] = attrs.Factory(list)
+    source: str = ""
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.children
+
+    @property
+    def chain(self) -> Tuple[str, ...]:
+        """Codes whose facts this indicator reads: its own, then its ancestors'."""
+        out, node = [], self
+        while node is not None:
+            out.append(node.code)
+            node = node.parent
+        return tuple(out)
+
+    @property
+    def bonus(self) -> bool:
+        return self.node.bonus
+
+    @property
+    def span(self):
+        return self.node.span
+
+    def walk(self):
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@attrs.define(eq=False)
+class CheckedSet:
+    file: n.SetFile
+    source: SourceText
+    roots: List[CheckedIndicator]
+    by_code: Dict[str, CheckedIndicator]
+    total: Decimal
+    grades: Tuple[n.Grade, ...]
+    leaf_step: Decimal
+    group_step: Decimal
+    total_step: Optional[Decimal]
+    facts: Dict[str, FactInfo]  # every fact name any rule reads, declared or not
+    diagnostics: List[Diagnostic]
+
+    @property
+    def header(self) -> n.Header:
+        return self.file.header
+
+    @property
+    def errors(self) -> List[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
+    @property
+    def warnings(self) -> List[Diagnostic]:
+        return [d for d in self.diagnostics if not d.is_error]
+
+    def walk(self):
+        for root in self.roots:
+            yield from root.walk()
+
+    def leaves(self):
+        return [node for node in self.walk() if node.is_leaf]
+
+    def text_of(self, node) -> str:
+        """The source text an AST node was written as (its formatted form otherwise)."""
+        span = getattr(node, "span", None)
+        if span is not None and span.file == self.source.path and span.end > span.start:
+            return self.source.text[span.start:span.end]
+        from .formatter import format_expr
+
+        return format_expr(node)
+
+
+# ---------------------------------------------------------------- the checker
+
+
+def check(setfile: n.SetFile, source: SourceText) -> CheckedSet:
+    """Check a parsed file. Problems are in ``.diagnostics``; see :func:`require_clean`."""
+    return _Checker(setfile, source).run()
+
+
+def require_clean(checked: CheckedSet) -> CheckedSet:
+    if checked.errors:
+        raise SetError(checked.diagnostics)
+    return checked
+
+
+class _Checker:
+    def __init__(self, setfile: n.SetFile, source: SourceText):
+        self.file = setfile
+        self.source = source
+        self.diagnostics: List[Diagnostic] = []
+        self.by_code: Dict[str, CheckedIndicator] = {}
+        self.facts: Dict[str, FactInfo] = {}
+        self.undeclared: Dict[str, List[Tuple[str, n.Span]]] = {}
+        self.declared_names: Dict[str, FactInfo] = {}
+        self.rule_defs = {d.name: d for d in setfile.rule_defs}
+
+    # --- reporting
+    def error(self, message, span, hint=None, code=None):
+        self.diagnostics.append(self.source.diagnostic(ERROR, message, span, hint, code))
+
+    def warn(self, message, span, hint=None, code=None):
+        self.diagnostics.append(self.source.diagnostic(WARNING, message, span, hint, code))
+
+    # --- driver
+    def run(self) -> CheckedSet:
+        header = self.file.header
+        total_declared = header.total
+        self.total_for_percent = total_declared if total_declared is not None else Decimal(100)
+        self.root_scope = Scope(owner="set")
+        self._declare_facts(self.file.facts, self.root_scope)
+        self._declare_lets(self.file.lets, self.root_scope)
+        self._collect_declared(self.file.indicators)
+
+        roots = [self._build(node, None, self.root_scope, 1) for node in self.file.indicators]
+        if not roots:
+            self.error("the set has no indicators", None,
+                       'add at least one, e.g.  C1 "名称" weight 5: matched -> full; else -> 0')
+        top_sum = sum((r.weight for r in roots), Decimal(0))
+        total = total_declared if total_declared is not None else top_sum
+        if total_declared is not None and roots and top_sum != total_declared:
+            self.error(f"the top-level weights add up to {plain(top_sum)}, not the declared "
+                       f"total {plain(total_declared)}", header.spans.get("total"),
+                       "; ".join(f"{r.code} {plain(r.weight)}" for r in roots), code="weights")
+        steps = {r.target: r.step for r in header.rounding}
+        for r in header.rounding:
+            if [x.target for x in header.rounding].count(r.target) > 1:
+                self.error(f"`round {r.target}` is given twice", r.span)
+                break
+        leaf_step = steps.get("leaves", DEFAULT_LEAF_STEP)
+        group_step = steps.get("groups", leaf_step)
+        if not header.grades:
+            pass
+        for node in [x for r in roots for x in r.walk()]:
+            if node.is_leaf:
+                self._check_leaf(node)
+        self._report_undeclared()
+        self._report_unused_declarations()
+        return CheckedSet(self.file, self.source, roots, self.by_code, total, header.grades,
+                          leaf_step, group_step, steps.get("total"), self.facts,
+                          self.diagnostics)
+
+    # --- declarations
+    def _collect_declared(self, indicators):
+        for decl in self.file.facts:
+            for name in decl.names:
+                self.declared_names.setdefault(name, None)
+        stack = list(indicators)
+        while stack:
+            node = stack.pop()
+            for decl in node.facts:
+                for name in decl.names:
+                    self.declared_names.setdefault(name, None)
+            for let in node.lets:
+                self.declared_names.setdefault(let.name, None)
+            stack.extend(node.children)
+        for let in self.file.lets:
+            self.declared_names.setdefault(let.name, None)
+
+    def _declare_facts(self, decls, scope: Scope):
+        for decl in decls:
+            domain = None
+            if decl.domain is not None:
+                lo = self._constant(decl.domain.low)
+                hi = self._constant(decl.domain.high)
+                if lo is None or hi is None:
+                    self.error("a fact's range must be written with numbers", decl.domain.span,
+                               "e.g. fact rate: percent in [0%, 200%]")
+                elif lo > hi:
+                    self.error(f"the range starts above its end ({plain(lo)} > {plain(hi)})",
+                               decl.domain.span)
+                else:
+                    domain = iv.Interval(lo, hi, decl.domain.low_closed, decl.domain.high_closed)
+                if decl.type.kind in ("bool", "level", "text"):
+                    self.error(f"a {decl.type.kind} fact cannot have a numeric range",
+                               decl.domain.span)
+                    domain = None
+            for name in decl.names:
+                if name in scope.names:
+                    self.error(f"{name!r} is declared twice here", decl.span,
+                               "declare each fact once per scope")
+                    continue
+                if name in FUNCTIONS:
+                    self.error(f"{name!r} is a function and cannot name a fact", decl.span)
+                    continue
+                info = FactInfo(name, decl.type.kind, decl.label, decl.type.unit,
+                                decl.type.levels, domain, True, decl.span)
+                scope.names[name] = info
+
+    def _declare_lets(self, lets, scope: Scope):
+        for let in lets:
+            if let.name in scope.names:
+                self.error(f"{let.name!r} is defined twice here", let.span,
+                           "give the second value another name")
+                continue
+            if let.name in FUNCTIONS:
+                self.error(f"{let.name!r} is a function and cannot be redefined", let.span)
+                continue
+            scope.names[let.name] = LetInfo(let, scope)
+
+    # --- tree
+    def _build(self, node: n.Indicator, parent, parent_scope: Scope, depth: int):
+        weight = node.weight.value
+        if node.weight.is_percent:
+            weight = node.weight.value * self.total_for_percent
+        scope = Scope(parent_scope, owner=node.code)
+        self._declare_facts(node.facts, scope)
+        self._declare_lets(node.lets, scope)
+        checked = CheckedIndicator(node.code, node.name, weight, node, parent, depth, scope,
+                                   source=self.source.path)
+        if node.code in self.by_code:
+            first = self.by_code[node.code].span
+            where = f" (first at line {first.line})" if first else ""
+            self.error(f"indicator code {node.code} is used twice{where}", node.span,
+                       "every indicator needs its own code", code="duplicate")
+        else:
+            self.by_code[node.code] = checked
+        checked.children = [self._build(child, checked, scope, depth + 1)
+                            for child in node.children]
+        if checked.children:
+            if node.rule is not None or node.points:
+                self.error(f"{node.code} has child indicators and its own rule", node.span,
+                           "a group's score is the sum of its children; move the rule into a "
+                           "leaf", code="structure")
+            if node.bonus:
+                self.error(f"`bonus` applies to leaves; {node.code} is a group", node.span)
+            total = sum((c.weight for c in checked.children), Decimal(0))
+            if total != weight:
+                parts = " + ".join(plain(c.weight) for c in checked.children)
+                self.error(f"the weights of {node.code}'s children add up to {plain(total)} "
+                           f"({parts}), not {node.code}'s weight {plain(weight)}", node.span,
+                           "fix a child's weight or the group's weight", code="weights")
+        else:
+            if node.rule is None and not node.points:
+                self.error(f"{node.code} has no rule", node.span,
+                           f"write `{node.code} weight {plain(node.weight.value)}: RULE` or "
+                           "`score: RULE` inside its block", code="structure")
+            if node.rule is not None and node.points:
+                self.error(f"{node.code} has both a rule and points", node.span,
+                           "a leaf scores either by one rule or by the sum of its points")
+            checked.rule = node.rule
+            if weight < 0:
+                self.error(f"{node.code}'s weight is negative", node.weight.span)
+        return checked
+
+    # --- leaves
+    def _check_leaf(self, leaf: CheckedIndicator):
+        if leaf.node.points:
+            total = Decimal(0)
+            for point in leaf.node.points:
+                ptype = self._type(point.weight, leaf.scope, leaf)
+                value = self._constant(point.weight)
+                if value is None:
+                    if ptype is not None:
+                        self.error("a point's weight must be a number written in the set "
+                                   "(e.g. 7 or 1/3)", point.weight.span)
+                    continue
+                if point.is_share:
+                    with _exact():
+                        value = value * leaf.weight
+                if value < 0:
+                    self.error(f"point {point.label} has a negative weight", point.span)
+                total += value
+                rule = self._expand(point.rule, leaf)
+                leaf.points.append(CheckedPoint(point.label, value, rule, point.span))
+                self._check_rule(rule, leaf, value, Scope(leaf.scope, f"{leaf.code}/{point.label}"),
+                                 f"point {point.label} of {leaf.code}")
+            if total.quantize(Decimal("1e-20")) != leaf.weight.quantize(Decimal("1e-20")):
+                self.error(f"the points of {leaf.code} add up to {plain(total)}, not its weight "
+                           f"{plain(leaf.weight)}", leaf.span, code="weights")
+            labels = [p.label for p in leaf.node.points]
+            for label in set(labels):
+                if labels.count(label) > 1:
+                    self.error(f"point {label} appears twice in {leaf.code}", leaf.span)
+        elif leaf.rule is not None:
+            leaf.rule = self._expand(leaf.rule, leaf)
+            self._check_rule(leaf.rule, leaf, leaf.weight, Scope(leaf.scope, leaf.code),
+                             leaf.code)
+
+    def _expand(self, rule: n.Rule, leaf) -> n.Rule:
+        """A rule that is a call of a ``rule NAME(…)`` definition becomes its clauses."""
+        if len(rule.clauses) == 1 and isinstance(rule.clauses[0], n.Result):
+            value = rule.clauses[0].value
+            if isinstance(value, n.Call) and value.func in self.rule_defs:
+                definition = self.rule_defs[value.func]
+                if len(value.args) != len(definition.params):
+                    self.error(f"rule {value.func} takes {len(definition.params)} values "
+                               f"({', '.join(definition.params)}), {len(value.args)} given",
+                               value.span)
+                    return rule
+                mapping = dict(zip(definition.params, value.args))
+                return _substitute(definition.rule, mapping)
+        return rule
+
+    # --- rules
+    def _check_rule(self, rule: n.Rule, leaf: CheckedIndicator, weight: Decimal, scope: Scope,
+                    what: str):
+        decided_by: Optional[n.Clause] = None
+        deciding = 0
+        guards: List[n.Guarded] = []
+        for clause in rule.clauses:
+            if isinstance(clause, n.Let):
+                if clause.name in scope.names:
+                    self.error(f"{clause.name!r} is defined twice in this rule", clause.span)
+                else:
+                    scope.names[clause.name] = LetInfo(clause, scope)
+                continue
+            is_deciding = isinstance(clause, (n.Guarded, n.Otherwise, n.Result, n.Step, n.Each))
+            if is_deciding:
+                deciding += 1
+                if decided_by is not None:
+                    line = decided_by.span.line if decided_by.span else "?"
+                    self.error("this clause can never apply: the clause before it "
+                               f"(line {line}) always gives the score", clause.span,
+                               "remove it, or put it before that clause", code="unreachable")
+            if isinstance(clause, n.Guarded):
+                self._expect(clause.condition, BOOL, scope, leaf, "a condition")
+                self._outcome(clause.outcome, scope, leaf)
+                guards.append(clause)
+            elif isinstance(clause, n.Otherwise):
+                self._outcome(clause.outcome, scope, leaf)
+                decided_by = decided_by or clause
+            elif isinstance(clause, n.Result):
+                if isinstance(clause.value, n.Call) and clause.value.func in self.rule_defs:
+                    pass
+                self._expect(clause.value, NUMBER, scope, leaf, "a score")
+                decided_by = decided_by or clause
+            elif isinstance(clause, n.Step):
+                self._check_step(clause, guards, scope, leaf)
+                decided_by = decided_by or clause
+            elif isinstance(clause, n.Each):
+                self._expect(clause.count, NUMBER, scope, leaf, "a count")
+                self._expect(clause.delta, NUMBER, scope, leaf, "a score change")
+                if clause.base is not None:
+                    self._expect(clause.base, NUMBER, scope, leaf, "a base score")
+                decided_by = decided_by or clause
+            elif isinstance(clause, (n.Floor, n.Cap, n.DeductAtMost)):
+                self._expect(clause.value, NUMBER, scope, leaf, "a score bound")
+            elif isinstance(clause, n.Flag):
+                self._expect(clause.condition, BOOL, scope, leaf, "a condition")
+        if deciding == 0:
+            self.error(f"the rule of {what} has no clause that gives a score", rule.span,
+                       "add e.g. `cond -> full; else -> 0`", code="structure")
+            return
+        bands_ok = self._check_bands(rule, scope, leaf, decided_by is not None, what)
+        if bands_ok:
+            self._check_range(rule, scope, leaf, weight, what)
+
+    def _outcome(self, outcome, scope, leaf):
+        if isinstance(outcome, n.NotApplicable):
+            return
+        self._expect(outcome, NUMBER, scope, leaf, "a score")
+
+    def _check_step(self, step: n.Step, guards, scope, leaf):
+        self._expect(step.size, NUMBER, scope, leaf, "a step size")
+        self._expect(step.delta, NUMBER, scope, leaf, "a score change")
+        if step.reference is not None:
+            self._expect(step.reference, NUMBER, scope, leaf, "a reference value")
+        if step.base is not None:
+            self._expect(step.base, NUMBER, scope, leaf, "a base score")
+        size = self._constant(step.size)
+        if size is not None and size <= 0:
+            self.error("a step size must be above 0", step.size.span)
+        subject = step_subject(guards)
+        if subject is None:
+            self.error(f"`per … {step.direction}` needs a subject: the value whose distance is "
+                       "counted", step.span,
+                       "put a comparison before it, e.g. `rate >= 95% -> full; per 1% below "
+                       "-> -0.1`", code="step")
+        elif step.reference is None and subject[1] is None:
+            self.error(f"`per … {step.direction}` needs a reference value", step.span,
+                       f"write it after `{step.direction}`, e.g. `per 1% {step.direction} 95%`",
+                       code="step")
+
+    # --- types
+    def _expect(self, expr, expected, scope, leaf, what):
+        got = self._type(expr, scope, leaf, expected)
+        if got is not None and got != expected:
+            self.error(f"{what} must be {_type_name(expected)}, but this is "
+                       f"{_type_name(got)}", expr.span, _type_hint(expected, got),
+                       code="type")
+
+    def _type(self, expr, scope: Scope, leaf, expected=None) -> Optional[str]:
+        """The type of an expression, or None after reporting an error inside it."""
+        if isinstance(expr, n.Number):
+            return NUMBER
+        if isinstance(expr, n.String):
+            return TEXT
+        if isinstance(expr, n.Boolean):
+            return BOOL
+        if isinstance(expr, (n.Full, n.WeightRef)):
+            return NUMBER
+        if isinstance(expr, n.Name):
+            return self._name_type(expr, scope, leaf, expected)
+        if isinstance(expr, n.Unary):
+            t = self._type(expr.operand, scope, leaf, NUMBER)
+            if t not in (None, NUMBER):
+                self.error(f"'{expr.op}' needs a number, not {_type_name(t)}", expr.span,
+                           code="type")
+                return None
+            return t and NUMBER
+        if isinstance(expr, n.Binary):
+            ok = True
+            for side in (expr.left, expr.right):
+                t = self._type(side, scope, leaf, NUMBER)
+                if t is None:
+                    ok = False
+                elif t != NUMBER:
+                    self.error(f"'{expr.op}' needs numbers, but this is {_type_name(t)}",
+                               side.span, _type_hint(NUMBER, t), code="type")
+                    ok = False
+            if ok and expr.op == "/":
+                d = self._constant(expr.right)
+                if d is not None and d == 0:
+                    self.error("division by zero", expr.right.span, code="type")
+            return NUMBER if ok else None
+        if isinstance(expr, n.Compare):
+            return self._compare_type(expr, scope, leaf)
+        if isinstance(expr, n.Logical):
+            a = self._type(expr.left, scope, leaf, BOOL)
+            b = self._type(expr.right, scope, leaf, BOOL)
+            for side, t in ((expr.left, a), (expr.right, b)):
+                if t is not None and t != BOOL:
+                    self.error(f"'{expr.op}' joins conditions, but this is {_type_name(t)}",
+                               side.span, _type_hint(BOOL, t), code="type")
+            return BOOL
+        if isinstance(expr, n.Not):
+            t = self._type(expr.operand, scope, leaf, BOOL)
+            if t is not None and t != BOOL:
+                self.error(f"'not' needs a condition, but this is {_type_name(t)}",
+                           expr.operand.span, _type_hint(BOOL, t), code="type")
+            return BOOL
+        if isinstance(expr, n.InInterval):
+            t = self._type(expr.subject, scope, leaf, NUMBER)
+            if t is not None and t != NUMBER:
+                self.error(f"only numbers lie in ranges, but this is {_type_name(t)}",
+                           expr.subject.span, code="type")
+            for end in (expr.interval.low, expr.interval.high):
+                t = self._type(end, scope, leaf, NUMBER)
+                if t is not None and t != NUMBER:
+                    self.error(f"a range's ends must be numbers, not {_type_name(t)}", end.span,
+                               code="type")
+            lo, hi = self._constant(expr.interval.low), self._constant(expr.interval.high)
+            if lo is not None and hi is not None and lo > hi:
+                self.error(f"the range starts above its end ({plain(lo)} > {plain(hi)})",
+                           expr.interval.span, "write the lower end first")
+            return BOOL
+        if isinstance(expr, n.Call):
+            return self._call_type(expr, scope, leaf)
+        raise TypeError(f"unknown expression {expr!r}")  # pragma: no cover
+
+    def _name_type(self, expr: n.Name, scope: Scope, leaf, expected) -> Optional[str]:
+        binding = scope.lookup(expr.name)
+        if isinstance(binding, FactInfo):
+            self.facts.setdefault(expr.name, binding)
+            return binding.value_type
+        if isinstance(binding, LetInfo):
+            if binding.checking:
+                self.error(f"{expr.name!r} is defined in terms of itself", expr.span,
+                           code="name")
+                return None
+            if binding.type is None:
+                binding.checking = True
+                binding.type = self._type(binding.let.value, binding.scope, leaf, expected)
+                binding.checking = False
+            return binding.type
+        if expr.name in FUNCTIONS:
+            self.error(f"{expr.name!r} is a function; call it with (…)", expr.span,
+                       f"e.g. {expr.name}(a, b)", code="name")
+            return None
+        if expr.name in self.rule_defs:
+            self.error(f"{expr.name!r} is a rule; a rule is used as a whole leaf rule",
+                       expr.span, code="name")
+            return None
+        # Not declared: a fact of the project, taken as a number (or yes/no).
+        known = [k for k in scope.visible()] + [k for k in self.declared_names]
+        suggestion = did_you_mean(expr.name, [k for k in known if k != expr.name])
+        if suggestion is not None:
+            self.error(f"unknown name {expr.name!r}; did you mean {suggestion!r}?", expr.span,
+                       f"if {expr.name!r} is a new fact, declare it: fact {expr.name}: number",
+                       code="name")
+            return None
+        kind = "bool" if expected == BOOL else "number"
+        info = self.facts.get(expr.name)
+        if info is None or info.declared:
+            info = FactInfo(expr.name, kind, declared=False, span=expr.span)
+            self.facts.setdefault(expr.name, info)
+        self.undeclared.setdefault(expr.name, []).append((leaf.code, expr.span))
+        return info.value_type
+
+    def _compare_type(self, expr: n.Compare, scope, leaf) -> Optional[str]:
+        left = self._type(expr.left, scope, leaf, None)
+        right = self._type(expr.right, scope, leaf, None)
+        if left is None or right is None:
+            return BOOL
+        if left != right:
+            self.error(f"cannot compare {_type_name(left)} with {_type_name(right)}", expr.span,
+                       _type_hint(left, right), code="type")
+            return BOOL
+        if left in (TEXT, BOOL) and expr.op not in ("==", "!="):
+            self.error(f"'{expr.op}' orders numbers; {_type_name(left)} can only be compared "
+                       "with == or !=", expr.span, code="type")
+        if left == TEXT:
+            for name_side, text_side in ((expr.left, expr.right), (expr.right, expr.left)):
+                if isinstance(name_side, n.Name) and isinstance(text_side, n.String):
+                    binding = scope.lookup(name_side.name)
+                    if isinstance(binding, FactInfo) and binding.kind == "level" \
+                            and text_side.value not in binding.levels:
+                        guess = did_you_mean(text_side.value, binding.levels)
+                        self.error(f"{text_side.value!r} is not one of the levels of "
+                                   f"{name_side.name}: {', '.join(binding.levels)}",
+                                   text_side.span,
+                                   f"did you mean {guess!r}?" if guess else
+                                   "add it to the fact's level(…) list", code="type")
+        return BOOL
+
+    def _call_type(self, expr: n.Call, scope, leaf) -> Optional[str]:
+        spec = FUNCTIONS.get(expr.func)
+        if spec is None:
+            if expr.func in self.rule_defs:
+                self.error(f"rule {expr.func} can only be used as a leaf's whole rule",
+                           expr.span, f"write `CODE weight N: {expr.func}(…)`", code="name")
+                return None
+            guess = did_you_mean(expr.func, list(FUNCTIONS) + list(self.rule_defs))
+            self.error(f"unknown function {expr.func!r}" +
+                       (f"; did you mean {guess!r}?" if guess else ""), expr.span,
+                       "functions: " + ", ".join(sorted(FUNCTIONS)), code="name")
+            for arg in expr.args:
+                self._type(arg, scope, leaf, NUMBER)
+            return None
+        low, high, arg_type, result = spec
+        count = len(expr.args)
+        if count < low or (high is not None and count > high):
+            wanted = str(low) if low == high else (f"{low} or more" if high is None
+                                                   else f"{low} to {high}")
+            self.error(f"{expr.func}() takes {wanted} values, {count} given", expr.span,
+                       code="type")
+        ok = True
+        for arg in expr.args:
+            t = self._type(arg, scope, leaf, arg_type)
+            if t is None:
+                ok = False
+            elif t != arg_type:
+                self.error(f"{expr.func}() needs {_type_name(arg_type)}, but this is "
+                           f"{_type_name(t)}", arg.span, _type_hint(arg_type, t), code="type")
+                ok = False
+        if expr.func == "ratio" and len(expr.args) == 2:
+            d = self._constant(expr.args[1])
+            if d == 0:
+                self.error("ratio(…, 0) divides by zero", expr.args[1].span)
+        if expr.func == "linear" and len(expr.args) == 3:
+            lo, hi = self._constant(expr.args[1]), self._constant(expr.args[2])
+            if lo is not None and hi is not None and lo >= hi:
+                self.error("linear(x, lo, hi) needs lo below hi", expr.span)
+        if expr.func in ("round",) and len(expr.args) == 2:
+            step = self._constant(expr.args[1])
+            if step is not None and step <= 0:
+                self.error("round(x, step) needs a step above 0", expr.args[1].span)
+        return result if ok else None
+
+    # --- constants
+    def _constant(self, expr) -> Optional[Decimal]:
+        return constant_value(expr)
+
+    # --- bands
+    def _check_bands(self, rule: n.Rule, scope, leaf, has_fallback, what) -> bool:
+        """Overlapping bands, unreachable guards and gaps. False if it found an error."""
+        chain = []
+        for clause in rule.clauses:
+            if isinstance(clause, n.Guarded):
+                chain.append(clause)
+            elif isinstance(clause, (n.Otherwise, n.Result, n.Step, n.Each)):
+                break
+        before = len([d for d in self.diagnostics if d.is_error])
+        analysed = [guard_set(g.condition, scope) for g in chain]
+        subjects = [a[0] for a in analysed if a is not None]
+        same_subject = (chain and all(a is not None for a in analysed)
+                        and all(s == subjects[0] for s in subjects))
+        if same_subject:
+            subject = subjects[0]
+            kind = analysed[0][1].__class__
+            if not all(isinstance(a[1], kind) for a in analysed):
+                return True
+            taken = _empty_like(analysed[0][1])
+            for guard, (_, chosen) in zip(chain, analysed):
+                if _subset(chosen, taken):
+                    self.error("this clause can never apply: earlier clauses already take "
+                               f"every value it covers ({_show(chosen, subject, scope)})",
+                               guard.span, "remove it or fix its bounds", code="unreachable")
+                taken = _union(taken, chosen)
+            # Overlaps between written bands `x in [a, b)`.
+            bands = [(g, a[1]) for g, a in zip(chain, analysed)
+                     if isinstance(g.condition, n.InInterval)]
+            for i, (g1, s1) in enumerate(bands):
+                for g2, s2 in bands[i + 1:]:
+                    common = s1.intersect(s2)
+                    if not common.empty:
+                        line = g1.span.line if g1.span else "?"
+                        self.error(f"this band overlaps the band on line {line}: both take "
+                                   f"{_show(common, subject, scope)}", g2.span,
+                                   "make one edge exclusive: [a, b) and [b, c)",
+                                   code="bands")
+            if not has_fallback:
+                domain = self._domain(subject, scope, leaf)
+                if domain is not None:
+                    left = _minus(domain, taken)
+                    if not _is_empty(left):
+                        self.error(f"no clause of {what} applies when "
+                                   f"{self._describe(subject)} is "
+                                   f"{_show(left, subject, scope)}", rule.span,
+                                   "add `else -> …` or close the gap between the bands",
+                                   code="bands")
+        elif not has_fallback and chain:
+            self.warn(f"the rule of {what} has no `else`: facts that meet none of its "
+                      "conditions cannot be scored", rule.span,
+                      "end the rule with `else -> 0` (or another score)", code="bands")
+        return len([d for d in self.diagnostics if d.is_error]) == before
+
+    def _describe(self, expr) -> str:
+        from .formatter import format_expr
+
+        return format_expr(expr)
+
+    def _domain(self, subject, scope, leaf):
+        if isinstance(subject, n.Name):
+            binding = scope.lookup(subject.name)
+            if isinstance(binding, FactInfo):
+                if binding.kind == "bool":
+                    return frozenset([True, False])
+                if binding.kind == "level":
+                    return frozenset(binding.levels)
+                if binding.kind == "text":
+                    return None
+        if self._type(subject, scope, leaf) != NUMBER:
+            return None
+        b = RangeAnalysis(self, scope, leaf, Decimal(0)).bounds(subject)
+        return iv.to_set(b)
+
+    # --- score range
+    def _check_range(self, rule, scope, leaf, weight, what):
+        if leaf.bonus:
+            return
+        analysis = RangeAnalysis(self, scope, leaf, weight)
+        try:
+            low, high = analysis.rule_bounds(rule)
+        except _Unanalysable:
+            return
+        problems = []
+        if low < 0:
+            problems.append(("below 0", low))
+        if high > weight:
+            problems.append((f"above its weight {plain(weight)}", high))
+        if not problems:
+            return
+        from .sampling import find_out_of_range
+
+        witness = find_out_of_range(self, leaf, rule, weight, scope)
+        if witness is not None:
+            facts, score = witness
+            shown = ", ".join(f"{k} = {v}" for k, v in facts.items())
+            bound = "below 0" if score < 0 else f"above its weight {plain(weight)}"
+            self.error(f"{what} can score {plain(score)}, {bound} (with {shown})", rule.span,
+                       "add `floor 0` / `cap full`, or mark the leaf `bonus` if it carries "
+                       "bonus points", code="range")
+        else:
+            words = " and ".join(f"{p} (down to {plain(v)})" if v < 0 else
+                                 f"{p} (up to {plain(v)})" for p, v in problems)
+            self.warn(f"cannot show that {what} stays within [0, {plain(weight)}]: the rule's "
+                      f"intervals reach {words}", rule.span,
+                      "add `floor 0` and/or `cap full` to make the bounds explicit",
+                      code="range")
+
+    # --- names
+    def _report_undeclared(self):
+        for name, uses in self.undeclared.items():
+            info = self.facts.get(name)
+            codes = sorted({code for code, _ in uses})
+            kind = "yes/no" if info is not None and info.kind == "bool" else "number"
+            self.warn(f"fact {name!r} is not declared; it is read as a {kind} "
+                      f"(used by {', '.join(codes)})", uses[0][1],
+                      f"declare it: fact {name}: {'bool' if kind == 'yes/no' else 'number'} "
+                      "\"中文名\"", code="undeclared")
+
+    def _report_unused_declarations(self):
+        pass
+
+
+# --------------------------------------------------------------- helpers
+
+
+class _exact:
+    def __enter__(self):
+        import decimal
+
+        self._ctx = decimal.localcontext(CONTEXT)
+        return self._ctx.__enter__()
+
+    def __exit__(self, *exc):
+        return self._ctx.__exit__(*exc)
+
+
+def constant_value(expr) -> Optional[Decimal]:
+    """The value of an expression made only of numbers, or None."""
+    import decimal
+
+    if isinstance(expr, n.Number):
+        return expr.value
+    if isinstance(expr, n.Unary):
+        v = constant_value(expr.operand)
+        return None if v is None else (-v if expr.op == "-" else v)
+    if isinstance(expr, n.Binary):
+        a, b = constant_value(expr.left), constant_value(expr.right)
+        if a is None or b is None:
+            return None
+        with decimal.localcontext(CONTEXT):
+            if expr.op == "+":
+                return a + b
+            if expr.op == "-":
+                return a - b
+            if expr.op in ("*", "of"):
+                return a * b
+            if expr.op == "/":
+                return None if b == 0 else a / b
+    return None
+
+
+def step_subject(guards) -> Optional[Tuple[n.Expr, Optional[n.Expr]]]:
+    """(subject, reference) from the nearest comparison guard, or None."""
+    for guard in reversed(guards):
+        cond = guard.condition
+        if isinstance(cond, n.Compare) and cond.op != "!=":
+            if constant_value(cond.left) is not None and constant_value(cond.right) is None:
+                return cond.right, cond.left
+            return cond.left, cond.right
+        if isinstance(cond, n.InInterval):
+            return cond.subject, None
+    return None
+
+
+def guard_set(cond, scope: Scope):
+    """(subject, values) when a condition picks constant values of one subject."""
+    if isinstance(cond, n.Compare):
+        left_c, right_c = constant_value(cond.left), constant_value(cond.right)
+        op = cond.op
+        if right_c is None and left_c is not None:
+            subject, value = cond.right, left_c
+            op = {">=": "<=", "<=": ">=", ">": "<", "<": ">"}.get(op, op)
+        elif right_c is not None:
+            subject, value = cond.left, right_c
+        else:
+            for a, b in ((cond.left, cond.right), (cond.right, cond.left)):
+                if isinstance(b, (n.String, n.Boolean)) and not isinstance(a, (n.String,
+                                                                              n.Boolean)):
+                    vals = frozenset([b.value])
+                    if op == "!=":
+                        return a, _Complement(vals)
+                    return a, vals
+            return None
+        sets = {
+            ">=": RealSet.of(value, iv.INF, True, False),
+            ">": RealSet.of(value, iv.INF, False, False),
+            "<=": RealSet.of(iv.NEG_INF, value, False, True),
+            "<": RealSet.of(iv.NEG_INF, value, False, False),
+            "==": RealSet.point(value),
+            "!=": RealSet.point(value).complement(),
+        }
+        return subject, sets[op]
+    if isinstance(cond, n.InInterval):
+        lo, hi = constant_value(cond.interval.low), constant_value(cond.interval.high)
+        if lo is None or hi is None:
+            return None
+        return cond.subject, RealSet.of(lo, hi, cond.interval.low_closed,
+                                        cond.interval.high_closed)
+    if isinstance(cond, n.Name):
+        binding = scope.lookup(cond.name)
+        if binding is None or isinstance(binding, FactInfo) and binding.kind == "bool":
+            return cond, frozenset([True])
+        return None
+    if isinstance(cond, n.Not):
+        inner = guard_set(cond.operand, scope)
+        if inner is None:
+            return None
+        subject, values = inner
+        if isinstance(values, RealSet):
+            return subject, values.complement()
+        if isinstance(values, frozenset) and values <= {True, False}:
+            return subject, frozenset({True, False}) - values
+        return None
+    if isinstance(cond, n.Logical):
+        a, b = guard_set(cond.left, scope), guard_set(cond.right, scope)
+        if a is None or b is None or a[0] != b[0]:
+            return None
+        if isinstance(a[1], RealSet) and isinstance(b[1], RealSet):
+            return a[0], (a[1].intersect(b[1]) if cond.op == "and" else a[1].union(b[1]))
+        if isinstance(a[1], frozenset) and isinstance(b[1], frozenset):
+            return a[0], (a[1] & b[1] if cond.op == "and" else a[1] | b[1])
+    return None
+
+
+class _Complement(frozenset):
+    """Every value except these (from `!=`)."""
+
+
+def _empty_like(values):
+    return RealSet() if isinstance(values, RealSet) else frozenset()
+
+
+def _union(a, b):
+    if isinstance(a, RealSet):
+        return a.union(b)
+    if isinstance(b, _Complement):
+        return _Complement(b - a) if not isinstance(a, _Complement) else _Complement(a & b)
+    if isinstance(a, _Complement):
+        return _Complement(a - b)
+    return frozenset(a | b)
+
+
+def _subset(a, b) -> bool:
+    if isinstance(a, RealSet):
+        return a.subset_of(b)
+    if isinstance(b, _Complement):
+        return not (a & b) if not isinstance(a, _Complement) else b <= a
+    if isinstance(a, _Complement):
+        return False
+    return a <= b
+
+
+def _minus(domain, taken):
+    if isinstance(domain, RealSet):
+        return domain.minus(taken) if isinstance(taken, RealSet) else domain
+    if isinstance(taken, _Complement):
+        return frozenset(domain & taken)
+    if isinstance(taken, RealSet):
+        return frozenset()
+    return frozenset(domain - taken)
+
+
+def _is_empty(values) -> bool:
+    return values.empty if isinstance(values, RealSet) else not values
+
+
+def _show(values, subject, scope) -> str:
+    if isinstance(values, RealSet):
+        percent = is_percent_like(subject, scope)
+        from .numbers import percent as pct
+
+        return values.show(pct if percent else plain)
+    if isinstance(values, _Complement):
+        return "anything but " + ", ".join(sorted(map(str, values)))
+    return ", ".join(_show_value(v) for v in sorted(values, key=str))
+
+
+def _show_value(v) -> str:
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    return f'"{v}"'
+
+
+def is_percent_like(expr, scope: Optional[Scope]) -> bool:
+    """Whether values of this expression read best as percentages."""
+    if isinstance(expr, n.Number):
+        return expr.is_percent
+    if isinstance(expr, n.Name):
+        binding = scope.lookup(expr.name) if scope else None
+        if isinstance(binding, FactInfo):
+            return binding.kind == "percent"
+        if isinstance(binding, LetInfo):
+            return is_percent_like(binding.let.value, binding.scope)
+        return False
+    if isinstance(expr, n.Call):
+        if expr.func in ("ratio", "linear"):
+            return True
+        if expr.func in ("min", "max", "mean", "sum", "abs", "clamp", "round"):
+            return any(is_percent_like(a, scope) for a in expr.args[:1]) or \
+                any(is_percent_like(a, scope) for a in expr.args)
+        return False
+    if isinstance(expr, n.Binary):
+        if expr.op in ("+", "-"):
+            return is_percent_like(expr.left, scope) or is_percent_like(expr.right, scope)
+        if expr.op == "/":
+            return not is_percent_like(expr.left, scope) and not is_percent_like(
+                expr.right, scope) or is_percent_like(expr.left, scope)
+        return False
+    if isinstance(expr, n.Unary):
+        return is_percent_like(expr.operand, scope)
+    return False
+
+
+def _type_name(t: str) -> str:
+    return {NUMBER: "a number", BOOL: "a yes/no condition", TEXT: "a text or level"}[t]
+
+
+def _type_hint(expected, got) -> Optional[str]:
+    if expected == BOOL and got == NUMBER:
+        return "compare it, e.g. `x >= 1`, or declare the fact as bool"
+    if expected == NUMBER and got == TEXT:
+        return "texts and levels are compared with ==, e.g. level == \"有效执行\""
+    if expected == NUMBER and got == BOOL:
+        return "use it as a condition: `matched -> full; else -> 0`"
+    return None
+
+
+def _substitute(rule: n.Rule, mapping) -> n.Rule:
+    def walk(node):
+        if isinstance(node, n.Name) and node.name in mapping:
+            return mapping[node.name]
+        if attrs.has(type(node)):
+            changes = {}
+            for field in attrs.fields(type(node)):
+                value = getattr(node, field.name)
+                if isinstance(value, tuple):
+                    new = tuple(walk(v) for v in value)
+                    if new != value or any(a is not b for a, b in zip(new, value)):
+                        changes[field.name] = new
+                elif attrs.has(type(value)) and field.name != "span":
+                    changes[field.name] = walk(value)
+            return attrs.evolve(node, **changes) if changes else node
+        return node
+
+    return walk(rule)
+
+
+# ------------------------------------------------------------ range analysis
+
+
+class _Unanalysable(Exception):
+    pass
+
+
+class RangeAnalysis:
+    """Lowest and highest score of a rule, by interval arithmetic over fact domains.
+
+    Guards refine their subject: in the clause after ``r >= 1 -> full``, ``r`` is
+    known to be below 1. The result over-approximates; the checker looks for a
+    concrete example before it calls a rule wrong.
+    """
+
+    def __init__(self, checker: _Checker, scope: Scope, leaf, weight: Decimal):
+        self.checker = checker
+        self.scope = scope
+        self.leaf = leaf
+        self.weight = weight
+        self.refined: List[Tuple[object, Bounds]] = []
+        self._depth = 0
+
+    def bounds(self, expr) -> Bounds:
+        for subject, b in self.refined:
+            if subject == expr:
+                return b
+        self._depth += 1
+        if self._depth > 200:
+            raise _Unanalysable()
+        try:
+            return self._bounds(expr)
+        finally:
+            self._depth -= 1
+
+    def _bounds(self, expr) -> Bounds:
+        if isinstance(expr, n.Number):
+            return Bounds.point(expr.value)
+        if isinstance(expr, (n.Full, n.WeightRef)):
+            return Bounds.point(self.weight)
+        if isinstance(expr, n.Name):
+            binding = self.scope.lookup(expr.name)
+            if isinstance(binding, LetInfo):
+                saved_scope = self.scope
+                self.scope = binding.scope if binding.scope is not None else self.scope
+                try:
+                    return self.bounds(binding.let.value)
+                finally:
+                    self.scope = saved_scope
+            info = binding if isinstance(binding, FactInfo) else \
+                self.checker.facts.get(expr.name)
+            if info is None:
+                return iv.NON_NEGATIVE
+            if info.kind == "count":
+                b = info.bounds()
+                return b
+            return info.bounds()
+        if isinstance(expr, n.Unary):
+            b = self.bounds(expr.operand)
+            return iv.neg(b) if expr.op == "-" else b
+        if isinstance(expr, n.Binary):
+            a, b = self.bounds(expr.left), self.bounds(expr.right)
+            if expr.op == "+":
+                return iv.add(a, b)
+            if expr.op == "-":
+                return iv.sub(a, b)
+            if expr.op in ("*", "of"):
+                return iv.mul(a, b)
+            return iv.div(a, b)
+        if isinstance(expr, n.Call):
+            args = [self.bounds(a) for a in expr.args]
+            f = expr.func
+            if f == "ratio":
+                return iv.div(args[0], args[1])
+            if f == "min":
+                return iv.Bounds(min(a.lo for a in args), min(a.hi for a in args))
+            if f == "max":
+                return iv.Bounds(max(a.lo for a in args), max(a.hi for a in args))
+            if f == "sum":
+                total = Bounds.point(Decimal(0))
+                for a in args:
+                    total = iv.add(total, a)
+                return total
+            if f == "mean":
+                return iv.Bounds(min(a.lo for a in args), max(a.hi for a in args))
+            if f == "abs":
+                a = args[0]
+                if a.lo >= 0:
+                    return a
+                if a.hi <= 0:
+                    return iv.neg(a)
+                return Bounds(Decimal(0), max(-a.lo, a.hi))
+            if f == "clamp":
+                x, lo, hi = args
+                return Bounds(max(min(x.lo, hi.lo), lo.lo), min(max(x.hi, lo.hi), hi.hi))
+            if f == "linear":
+                return Bounds(Decimal(0), Decimal(1))
+            if f == "round":
+                return args[0]
+            if f == "assess":
+                x, lo, hi = args
+                return Bounds(max(x.lo, lo.lo), min(x.hi, hi.hi)) if max(x.lo, lo.lo) <= min(
+                    x.hi, hi.hi) else Bounds(lo.lo, hi.hi)
+        raise _Unanalysable()
+
+    def _refine(self, cond, holds: bool):
+        found = guard_set(cond, self.scope)
+        if found is None:
+            return
+        subject, values = found
+        if not isinstance(values, RealSet):
+            return
+        values = values if holds else values.complement()
+        current = iv.to_set(self.bounds(subject)).intersect(values)
+        b = iv.from_set(current)
+        if b is not None:
+            self.refined.insert(0, (subject, b))
+
+    def rule_bounds(self, rule: n.Rule) -> Tuple[Decimal, Decimal]:
+        outcomes: List[Bounds] = []
+        guards = []
+        floors, caps = [], []
+        for clause in rule.clauses:
+            if isinstance(clause, n.Guarded):
+                saved = list(self.refined)
+                self._refine(clause.condition, True)
+                if not isinstance(clause.outcome, n.NotApplicable):
+                    outcomes.append(self.bounds(clause.outcome))
+                self.refined = saved
+                self._refine(clause.condition, False)
+                guards.append(clause)
+            elif isinstance(clause, n.Otherwise):
+                if not isinstance(clause.outcome, n.NotApplicable):
+                    outcomes.append(self.bounds(clause.outcome))
+                break
+            elif isinstance(clause, n.Result):
+                outcomes.append(self.bounds(clause.value))
+                break
+            elif isinstance(clause, n.Step):
+                outcomes.append(self._step_bounds(clause, guards))
+                break
+            elif isinstance(clause, n.Each):
+                count = self.bounds(clause.count)
+                delta = self.bounds(clause.delta)
+                base = self._base(clause.base, delta)
+                outcomes.append(iv.add(base, iv.mul(count, delta)))
+                break
+        for clause in rule.clauses:
+            if isinstance(clause, n.Floor):
+                floors.append(self.bounds(clause.value))
+            elif isinstance(clause, n.Cap):
+                caps.append(self.bounds(clause.value))
+            elif isinstance(clause, n.DeductAtMost):
+                floors.append(iv.sub(Bounds.point(self.weight), self.bounds(clause.value)))
+        if not outcomes:
+            return Decimal(0), Decimal(0)
+        total = iv.hull(outcomes)
+        lo, hi = total.lo, total.hi
+        for f in floors:
+            lo, hi = max(lo, f.lo), max(hi, f.hi)
+        for c in caps:
+            lo, hi = min(lo, c.lo), min(hi, c.hi)
+        return lo, hi
+
+    def _base(self, base_expr, delta: Bounds) -> Bounds:
+        if base_expr is not None:
+            return self.bounds(base_expr)
+        if delta.hi <= 0:
+            return Bounds.point(self.weight)
+        if delta.lo >= 0:
+            return Bounds.point(Decimal(0))
+        return Bounds(Decimal(0), self.weight)
+
+    def _step_bounds(self, step: n.Step, guards) -> Bounds:
+        found = step_subject(guards)
+        if found is None:
+            raise _Unanalysable()
+        subject, reference = found
+        ref_expr = step.reference if step.reference is not None else reference
+        s = self.bounds(subject)
+        r = self.bounds(ref_expr)
+        if step.direction == "below":
+            dist = iv.sub(r, s)
+        elif step.direction == "above":
+            dist = iv.sub(s, r)
+        else:
+            d = iv.sub(s, r)
+            dist = Bounds(Decimal(0) if d.lo <= 0 <= d.hi else min(abs(d.lo), abs(d.hi)),
+                          max(abs(d.lo), abs(d.hi)))
+        dist = Bounds(max(dist.lo, Decimal(0)), max(dist.hi, Decimal(0)))
+        size = self.bounds(step.size)
+        if size.lo <= 0:
+            raise _Unanalysable()
+        steps = iv.div(dist, size)
+        from .numbers import started_steps, whole_steps
+
+        if step.mode == n.STEP_WHOLE:
+            steps = Bounds(whole_steps(steps.lo, Decimal(1)) if steps.lo.is_finite() else steps.lo,
+                           whole_steps(steps.hi, Decimal(1)) if steps.hi.is_finite() else steps.hi)
+        elif step.mode == n.STEP_STARTED:
+            steps = Bounds(started_steps(steps.lo, Decimal(1)) if steps.lo.is_finite()
+                           else steps.lo,
+                           started_steps(steps.hi, Decimal(1)) if steps.hi.is_finite()
+                           else steps.hi)
+        delta = self.bounds(step.delta)
+        base = self._base(step.base, delta)
+        return iv.add(base, iv.mul(steps, delta))

@@ -1,0 +1,198 @@
+"""The ``indicator-eval`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import List, Optional
+
+from . import __version__
+from .errors import ERROR, Diagnostic, FileAccessError, IndicatorError
+
+# Exit codes (also listed in the README).
+EXIT_OK = 0
+EXIT_EVALUATION_FAILED = 1  # some indicator could not be scored
+EXIT_USAGE = 2  # wrong command-line arguments
+EXIT_SET_INVALID = 3  # the .ind file has syntax or check errors
+EXIT_FACTS_INVALID = 4  # the facts file cannot be read or does not fit the set
+EXIT_FILE_ERROR = 5  # a file cannot be read or written
+EXIT_INTERNAL = 70  # a bug in indicator-eval itself
+
+OUTPUT_FORMATS = ("table", "json", "markdown")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="indicator-eval",
+        description="Check indicator tables (.ind) and score projects with them "
+                    "(绩效评价指标体系评分).",
+        epilog="exit codes: 0 ok · 1 an indicator could not be scored · 2 usage · "
+               "3 set has errors · 4 facts file invalid · 5 file not readable/writable")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    ev = sub.add_parser("eval", help="score a project: every indicator, the total, the grade",
+                        description="Score a project's facts with an indicator set.")
+    ev.add_argument("set", metavar="SET", help="the indicator set (.ind)")
+    ev.add_argument("facts", metavar="FACTS", help="the project's facts (.yaml, .json, .toml)")
+    ev.add_argument("--format", "-f", choices=OUTPUT_FORMATS, default="table",
+                    help="table (default, for the terminal), json or markdown")
+    ev.add_argument("-o", "--output", metavar="FILE",
+                    help="write the result to FILE (atomically) instead of the terminal")
+    ev.add_argument("-q", "--quiet", action="store_true", help="do not print warnings")
+
+    ch = sub.add_parser("check", help="check indicator sets without scoring",
+                        description="Parse and check .ind files; report every problem.")
+    ch.add_argument("sets", metavar="SET", nargs="+", help="indicator sets (.ind)")
+    ch.add_argument("-q", "--quiet", action="store_true", help="do not print warnings")
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return EXIT_USAGE if exc.code not in (0, None) else EXIT_OK
+    try:
+        if args.command == "eval":
+            return _eval(args)
+        return _check(args)
+    except IndicatorError as exc:
+        _print_diagnostics(exc.diagnostics, quiet=False)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # pragma: no cover - a bug; say so without a traceback
+        if os.environ.get("INDICATOR_DEBUG"):
+            raise
+        print(f"indicator-eval: internal error: {exc.__class__.__name__}: {exc}\n"
+              "  this is a bug in indicator-eval; run again with INDICATOR_DEBUG=1 to see "
+              "where it happened, and report it", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _print_diagnostics(diagnostics: List[Diagnostic], quiet: bool) -> None:
+    for d in diagnostics:
+        if quiet and not d.is_error:
+            continue
+        print(d.render(), file=sys.stderr)
+
+
+def _summary(diagnostics) -> str:
+    errors = sum(1 for d in diagnostics if d.is_error)
+    warnings = len(diagnostics) - errors
+    return f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning" \
+           f"{'s' if warnings != 1 else ''}"
+
+
+def _check(args) -> int:
+    from .api import check_text
+    from .errors import SetError
+    from .parser import read_source
+
+    worst = EXIT_OK
+    for path in args.sets:
+        try:
+            checked = check_text(read_source(path), path)
+            diagnostics = checked.diagnostics
+        except FileAccessError as exc:
+            _print_diagnostics(exc.diagnostics, False)
+            worst = max(worst, EXIT_FILE_ERROR)
+            continue
+        except SetError as exc:
+            diagnostics = exc.diagnostics
+        _print_diagnostics(diagnostics, args.quiet)
+        errors = [d for d in diagnostics if d.is_error]
+        if errors:
+            worst = max(worst, EXIT_SET_INVALID)
+            print(f"{path}: {_summary(diagnostics)}", file=sys.stderr)
+        else:
+            leaves = len(checked.leaves())
+            print(f"{path}: ok — {len(list(checked.walk()))} indicators ({leaves} leaves), "
+                  f"total {checked.total}" + (f"; {_summary(diagnostics)}" if diagnostics
+                                              else ""))
+    return worst
+
+
+def _eval(args) -> int:
+    from .api import load_set
+    from .facts import load_facts
+    from .render import FORMATS
+
+    output = Path(args.output) if args.output else None
+    if output is not None:
+        _guard_output(output, [args.set, args.facts])
+    scorer = load_set(args.set)
+    facts = load_facts(args.facts)
+    evaluation = scorer.evaluate(facts)
+    text = FORMATS[args.format](evaluation)
+    _print_diagnostics(evaluation.diagnostics, args.quiet)
+    failed = not evaluation.ok
+    if failed:
+        facts_errors = [d for d in evaluation.errors if d.code == "facts"]
+        print(f"indicator-eval: {_summary(evaluation.diagnostics)}; the result is incomplete",
+              file=sys.stderr)
+        if output is not None:
+            print(f"indicator-eval: {output} was not written", file=sys.stderr)
+        else:
+            sys.stdout.write(text)
+        return EXIT_FACTS_INVALID if facts_errors and len(facts_errors) == len(
+            evaluation.errors) else EXIT_EVALUATION_FAILED
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        replaced = output.exists()
+        write_atomic(output, text.encode("utf-8"))
+        print(f"indicator-eval: {'replaced' if replaced else 'wrote'} {output}",
+              file=sys.stderr)
+    return EXIT_OK
+
+
+def _guard_output(output: Path, inputs: List[str]) -> None:
+    for path in inputs:
+        try:
+            if output.exists() and os.path.samefile(output, path):
+                raise FileAccessError(Diagnostic(
+                    ERROR, f"refusing to write the report over the input file {path}",
+                    file=str(output), hint="choose another -o file"))
+        except OSError:
+            continue
+    if output.exists() and output.is_dir():
+        raise FileAccessError(Diagnostic(ERROR, "is a directory", file=str(output),
+                                         hint="give a file name, e.g. -o report.md"))
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write via a temporary file in the same folder and a rename, so a failed run never
+    leaves a half-written file or destroys the previous one."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise FileAccessError(Diagnostic(ERROR, f"folder {folder} does not exist",
+                                         file=str(path), hint="create it first"))
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        else:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise FileAccessError(Diagnostic(ERROR, f"cannot write: {exc.strerror}",
+                                         file=str(path))) from None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

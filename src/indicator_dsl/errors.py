@@ -1,0 +1,164 @@
+"""One hierarchy for every problem indicator-dsl reports.
+
+A :class:`Diagnostic` is one problem at one place: severity, message, the file,
+line and column, the source line with a caret under the column, and a hint that
+says how to fix it. An :class:`IndicatorError` carries one or more diagnostics, so
+a file's problems are reported together rather than one per run.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, List, Optional, Sequence
+
+import attrs
+
+from .nodes import Span
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@attrs.frozen
+class Diagnostic:
+    severity: str
+    message: str
+    file: Optional[str] = None
+    line: Optional[int] = None
+    column: Optional[int] = None
+    source_line: Optional[str] = None
+    hint: Optional[str] = None
+    code: Optional[str] = None  # a stable name for the kind of problem, e.g. "weights"
+    end_column: Optional[int] = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    @property
+    def location(self) -> str:
+        if self.file is None:
+            return ""
+        if self.line is None:
+            return self.file
+        return f"{self.file}:{self.line}:{self.column or 1}"
+
+    def render(self) -> str:
+        """The message as a user reads it in a terminal."""
+        head = f"{self.location}: " if self.location else ""
+        out = [f"{head}{self.severity}: {self.message}"]
+        if self.source_line is not None and self.column is not None:
+            text = self.source_line.rstrip("\n")
+            out.append(f"    {text}")
+            width = 1
+            if self.end_column and self.end_column > self.column:
+                width = self.end_column - self.column
+            out.append("    " + _caret_indent(text, self.column - 1) + "^" * min(width, 80))
+        if self.hint:
+            out.append(f"  hint: {self.hint}")
+        return "\n".join(out)
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in attrs.asdict(self).items() if v is not None}
+
+
+def _caret_indent(text: str, offset: int) -> str:
+    """Spaces that line a caret up under ``text[offset]``.
+
+    Tabs are kept, and wide (CJK) characters count twice so the caret lands
+    under the right character in a terminal.
+    """
+    out = []
+    for ch in text[:offset]:
+        if ch == "\t":
+            out.append("\t")
+        elif _is_wide(ch):
+            out.append("  ")
+        else:
+            out.append(" ")
+    return "".join(out)
+
+
+def _is_wide(ch: str) -> bool:
+    import unicodedata
+
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+class SourceText:
+    """A file's text with line look-up, to attach source lines to diagnostics."""
+
+    def __init__(self, path: str, text: str):
+        self.path = path
+        self.text = text
+        self.lines = text.splitlines()
+
+    def line(self, number: int) -> Optional[str]:
+        if 1 <= number <= len(self.lines):
+            return self.lines[number - 1]
+        return None
+
+    def diagnostic(self, severity: str, message: str, span: Optional[Span], hint: str = None,
+                   code: str = None) -> Diagnostic:
+        if span is None:
+            return Diagnostic(severity, message, file=self.path, hint=hint, code=code)
+        end_column = span.end_column if span.end_line == span.line else None
+        return Diagnostic(severity, message, file=span.file or self.path, line=span.line,
+                          column=span.column, source_line=self.line(span.line), hint=hint,
+                          code=code, end_column=end_column)
+
+
+class IndicatorError(Exception):
+    """Base of every error indicator-dsl raises. Holds one or more diagnostics."""
+
+    exit_code = 1
+
+    def __init__(self, diagnostics: Sequence[Diagnostic] | Diagnostic | str):
+        if isinstance(diagnostics, str):
+            diagnostics = [Diagnostic(ERROR, diagnostics)]
+        elif isinstance(diagnostics, Diagnostic):
+            diagnostics = [diagnostics]
+        self.diagnostics: List[Diagnostic] = list(diagnostics)
+        super().__init__(self.render())
+
+    @property
+    def errors(self) -> List[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
+    def render(self) -> str:
+        return "\n".join(d.render() for d in self.diagnostics)
+
+
+class SetError(IndicatorError):
+    """A ``.ind`` file cannot be used: syntax errors or failed static checks."""
+
+    exit_code = 3
+
+
+class FactsError(IndicatorError):
+    """A facts file cannot be read or does not fit the set's declarations."""
+
+    exit_code = 4
+
+
+class EvaluationError(IndicatorError):
+    """An indicator could not be scored (a missing fact, division by zero …)."""
+
+    exit_code = 1
+
+
+class FileAccessError(IndicatorError):
+    """A file cannot be read or written."""
+
+    exit_code = 5
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> Optional[str]:
+    """The closest candidate to ``name``, or None when nothing is close."""
+    import difflib
+
+    pool = sorted(set(candidates))
+    match = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
+    if match:
+        return match[0]
+    lowered = {c.lower(): c for c in pool}
+    return lowered.get(name.lower())

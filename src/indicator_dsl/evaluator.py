@@ -1,0 +1,326 @@
+"""Plan + facts → :class:`Evaluation`: every indicator's score, the total and the grade."""
+
+from __future__ import annotations
+
+import decimal
+from decimal import Decimal
+from typing import Dict, List, Optional
+
+import attrs
+
+from .checker import CheckedIndicator, CheckedSet
+from .compiler import Frame, LeafPlan, RuleFailure, compile_set
+from .errors import ERROR, WARNING, Diagnostic, did_you_mean
+from .facts import Facts, Where
+from .numbers import CONTEXT, ZERO, plain, round_half_up
+
+SCORED = "scored"
+NOT_APPLICABLE = "not_applicable"
+FAILED = "error"
+
+
+@attrs.define(eq=False)
+class IndicatorResult:
+    code: str
+    name: Optional[str]
+    parent: Optional[str]
+    level: int
+    weight: Decimal
+    is_leaf: bool
+    status: str
+    score: Optional[Decimal] = None
+    unrounded: Optional[Decimal] = None
+    clause: Optional[str] = None
+    values: Dict[str, str] = attrs.Factory(dict)
+    explanation: str = ""
+    warnings: List[str] = attrs.Factory(list)
+    error: Optional[Diagnostic] = None
+    explain: Optional[str] = None
+    standard: Optional[str] = None
+    notes: List[str] = attrs.Factory(list)
+    rescaled: bool = False
+    source: Optional[str] = None
+    line: Optional[int] = None
+
+    @property
+    def lost(self) -> Decimal:
+        if self.score is None:
+            return ZERO
+        return self.weight - self.score
+
+
+@attrs.define(eq=False)
+class Evaluation:
+    """The result of scoring one project with one set."""
+
+    set_name: Optional[str]
+    region: Optional[str]
+    years: Optional[tuple]
+    source: Optional[str]
+    set_path: str
+    facts_path: str
+    project: Dict[str, object]
+    total: Optional[Decimal]
+    max: Decimal
+    grade: Optional[str]
+    indicators: List[IndicatorResult]
+    diagnostics: List[Diagnostic]
+    rescaled: bool = False
+    unrounded_total: Optional[Decimal] = None
+
+    @property
+    def errors(self) -> List[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
+    @property
+    def warnings(self) -> List[Diagnostic]:
+        return [d for d in self.diagnostics if not d.is_error]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def by_code(self) -> Dict[str, IndicatorResult]:
+        return {r.code: r for r in self.indicators}
+
+    def leaves(self) -> List[IndicatorResult]:
+        return [r for r in self.indicators if r.is_leaf]
+
+    @property
+    def depth(self) -> int:
+        return max((r.level for r in self.indicators), default=0)
+
+
+# Project-wide keys that describe the project rather than feed a rule.
+PROJECT_INFO_KEYS = {"name", "year", "region", "department", "unit", "project", "budget",
+                     "evaluator", "assessor", "date", "remark", "remarks", "note", "notes",
+                     "项目名称", "年度", "单位"}
+
+
+class Evaluator:
+    """A checked set compiled once, ready to score any number of projects."""
+
+    def __init__(self, checked: CheckedSet):
+        self.checked = checked
+        self.plans: Dict[str, LeafPlan] = compile_set(checked)
+        self.order: List[CheckedIndicator] = list(checked.walk())
+        self.codes = set(checked.by_code)
+        self.used_names = set(checked.facts)
+
+    def evaluate(self, facts: Facts) -> Evaluation:
+        with decimal.localcontext(CONTEXT):
+            return self._evaluate(facts)
+
+    # --- checks of the facts against the set
+    def _facts_diagnostics(self, facts: Facts) -> List[Diagnostic]:
+        out = []
+        lines = facts.source_lines
+        for code, table in facts.indicators.items():
+            if code not in self.codes:
+                where = _first_where(table) or facts.not_applicable.get(code, (None, None))[1]
+                guess = did_you_mean(code, self.codes)
+                out.append(_facts_diag(ERROR, f"unknown indicator code {code!r} in the facts",
+                                       where, lines, f"did you mean {guess!r}?" if guess else
+                                       "the set has no indicator with this code", facts.path))
+                continue
+            for name, fact in table.items():
+                if name not in self.used_names and name not in PROJECT_INFO_KEYS:
+                    guess = did_you_mean(name, self.used_names)
+                    out.append(_facts_diag(
+                        WARNING, f"fact {name!r} of {code} is not used by any rule", fact.where,
+                        lines, f"did you mean {guess!r}?" if guess else None, facts.path))
+        for code, (_, where) in facts.not_applicable.items():
+            if code not in self.codes and code not in facts.indicators:
+                guess = did_you_mean(code, self.codes)
+                out.append(_facts_diag(ERROR, f"unknown indicator code {code!r} in the facts",
+                                       where, lines, f"did you mean {guess!r}?" if guess else None,
+                                       facts.path))
+        header = self.checked.header
+        year = facts.project.get("year")
+        if header.year_from is not None and year is not None:
+            try:
+                y = int(Decimal(str(year.value)))
+            except (decimal.InvalidOperation, ValueError):
+                y = None
+            if y is not None and not header.year_from <= y <= header.year_to:
+                period = str(header.year_from) if header.year_from == header.year_to else \
+                    f"{header.year_from}–{header.year_to}"
+                out.append(_facts_diag(WARNING, f"the project's year {y} is outside the set's "
+                                       f"validity ({period})", year.where, lines,
+                                       "is this the right table for the year?", facts.path))
+        return out
+
+    def _evaluate(self, facts: Facts) -> Evaluation:
+        checked = self.checked
+        diagnostics = list(checked.warnings) + self._facts_diagnostics(facts)
+        results: Dict[str, IndicatorResult] = {}
+        for node in self.order:
+            results[node.code] = self._blank(node)
+        # Leaves first, then groups bottom-up.
+        for node in self.order:
+            if node.is_leaf:
+                self._score_leaf(node, results[node.code], facts, diagnostics)
+        for node in reversed(self.order):
+            if not node.is_leaf:
+                self._score_group(node, results, facts)
+        total, unrounded, rescaled, status = self._combine(
+            [results[r.code] for r in checked.roots], checked.total, checked.group_step)
+        grade = None
+        if total is not None and checked.total_step is not None:
+            total = round_half_up(total, checked.total_step)
+        if total is not None and checked.grades:
+            grade = grade_for(total, checked.grades)
+            if grade is None:
+                diagnostics.append(Diagnostic(
+                    ERROR, f"the total {plain(total)} is below every grade's bound",
+                    file=checked.source.path, hint="end the grade list with a catch-all grade, "
+                    "e.g. `grades 优 >= 90, 良 >= 80, 中 >= 60, 差`"))
+        project = {k: v.value for k, v in facts.project.items()}
+        header = checked.header
+        years = (header.year_from, header.year_to) if header.year_from else None
+        return Evaluation(header.name, header.region, years, header.source, checked.source.path,
+                          facts.path, project, total, checked.total, grade,
+                          [results[node.code] for node in self.order], diagnostics,
+                          rescaled=rescaled, unrounded_total=unrounded)
+
+    def _blank(self, node: CheckedIndicator) -> IndicatorResult:
+        span = node.span
+        return IndicatorResult(
+            node.code, node.name, node.parent.code if node.parent else None, node.depth,
+            node.weight, node.is_leaf, SCORED, explain=node.node.explain,
+            standard=node.node.standard, notes=list(node.node.notes),
+            source=span.file if span else None, line=span.line if span else None)
+
+    def _score_leaf(self, node: CheckedIndicator, result: IndicatorResult, facts: Facts,
+                    diagnostics: List[Diagnostic]):
+        for code in node.chain:
+            if code in facts.not_applicable:
+                reason, _ = facts.not_applicable[code]
+                result.status = NOT_APPLICABLE
+                why = f"（{reason}）" if reason else ""
+                own = code == node.code
+                result.explanation = (f"不适用{why}，不参与评分" if own else
+                                      f"{code}不适用{why}，不参与评分")
+                return
+        plan = self.plans[node.code]
+        frame = Frame(plan, facts)
+        try:
+            decision = plan.run(frame)
+        except RuleFailure as failure:
+            result.status = FAILED
+            diag = _failure_diagnostic(failure, self.checked, facts)
+            result.error = diag
+            result.explanation = failure.message
+            diagnostics.append(diag)
+            return
+        except (decimal.InvalidOperation, decimal.Overflow, ArithmeticError) as exc:
+            result.status = FAILED
+            diag = self.checked.source.diagnostic(
+                ERROR, f"{node.code}: the numbers overflow or are invalid ({exc.__class__.__name__})",
+                node.span, "check the facts for absurdly large values")
+            result.error = diag
+            result.explanation = diag.message
+            diagnostics.append(diag)
+            return
+        result.clause = decision.clause
+        result.values = frame.values
+        result.warnings = decision.warnings
+        if decision.na:
+            result.status = NOT_APPLICABLE
+            result.explanation = decision.text
+            return
+        raw = decision.score
+        score = round_half_up(raw, self.checked.leaf_step)
+        result.unrounded = raw
+        result.score = score
+        text = decision.text
+        if raw != score:
+            text += f"，得{plain(raw)}分，四舍五入为{plain(score)}分"
+        elif not decision.stated:
+            text += f"，得{plain(score)}分"
+        result.explanation = text
+        for warning in decision.warnings:
+            diagnostics.append(Diagnostic(WARNING, f"{node.code}: {warning}",
+                                          file=self.checked.source.path,
+                                          line=node.span.line if node.span else None,
+                                          column=node.span.column if node.span else None,
+                                          code="flag"))
+
+    def _score_group(self, node: CheckedIndicator, results, facts: Facts):
+        result = results[node.code]
+        if node.code in facts.not_applicable and all(
+                results[c.code].status == NOT_APPLICABLE for c in node.children):
+            reason, _ = facts.not_applicable[node.code]
+            result.status = NOT_APPLICABLE
+            result.explanation = f"不适用（{reason}），不参与评分" if reason else "不适用，不参与评分"
+            return
+        children = [results[c.code] for c in node.children]
+        score, unrounded, rescaled, status = self._combine(children, node.weight,
+                                                           self.checked.group_step)
+        result.status = status
+        result.score = score
+        result.unrounded = unrounded
+        result.rescaled = rescaled
+        if status == FAILED:
+            failed = [c.code for c in children if c.status == FAILED]
+            result.explanation = f"{'、'.join(failed)}无法评分，本组无得分"
+        elif status == NOT_APPLICABLE:
+            result.explanation = "下级指标均不适用，本组不参与评分"
+        elif rescaled:
+            na = [c for c in children if c.status == NOT_APPLICABLE]
+            applicable = sum((c.weight for c in children if c.status == SCORED), ZERO)
+            got = sum((c.score for c in children if c.status == SCORED), ZERO)
+            result.explanation = (f"{'、'.join(c.code for c in na)}不适用；适用指标得"
+                                  f"{plain(got)}分（满分{plain(applicable)}分），按"
+                                  f"{plain(node.weight)}分折算为{plain(score)}分")
+            result.warnings.append("不适用指标已按适用指标得分折算")
+        else:
+            result.explanation = f"下级指标得分合计{plain(score)}分"
+
+    @staticmethod
+    def _combine(children: List[IndicatorResult], weight: Decimal, step: Decimal):
+        """(score, unrounded, rescaled, status) of a group from its children."""
+        if any(c.status == FAILED for c in children):
+            return None, None, False, FAILED
+        scored = [c for c in children if c.status == SCORED]
+        if not scored:
+            return None, None, False, NOT_APPLICABLE
+        got = sum((c.score for c in scored), ZERO)
+        if len(scored) == len(children):
+            return got, got, False, SCORED
+        applicable = sum((c.weight for c in scored), ZERO)
+        if applicable == 0:
+            return None, None, False, NOT_APPLICABLE
+        exact = got * weight / applicable
+        return round_half_up(exact, step), exact, True, SCORED
+
+
+def grade_for(total: Decimal, grades) -> Optional[str]:
+    for grade in grades:
+        if grade.lower is None or total >= grade.lower:
+            return grade.label
+    return None
+
+
+def _first_where(table) -> Optional[Where]:
+    for fact in table.values():
+        return fact.where
+    return None
+
+
+def _facts_diag(severity, message, where: Optional[Where], lines, hint, path) -> Diagnostic:
+    if where is None:
+        return Diagnostic(severity, message, file=path, hint=hint, code="facts")
+    line = where.line
+    source_line = lines[line - 1] if line and 1 <= line <= len(lines) else None
+    return Diagnostic(severity, message, file=where.file, line=line, column=where.column,
+                      source_line=source_line, hint=hint, code="facts")
+
+
+def _failure_diagnostic(failure: RuleFailure, checked: CheckedSet, facts: Facts) -> Diagnostic:
+    if failure.where is not None:
+        hint = failure.hint
+        return _facts_diag(ERROR, failure.message, failure.where, facts.source_lines, hint,
+                           facts.path)
+    return checked.source.diagnostic(ERROR, failure.message, failure.span, failure.hint,
+                                     code="evaluation")

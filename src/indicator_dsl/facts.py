@@ -1,0 +1,448 @@
+"""Facts files (YAML, JSON or TOML) → :class:`Facts`.
+
+A facts file is a mapping. ``indicators:`` maps indicator or group codes to
+that node's facts; every other top-level key is a project-wide fact. Values
+keep their exact decimal text (``93.5%``, ``0.935``, ``2,128,504.6元``) and the
+place they were written, so a bad value is reported at its line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Dict, Optional, Tuple
+
+import attrs
+
+from .errors import ERROR, Diagnostic, FactsError, FileAccessError
+
+MAX_FACTS_BYTES = 20_000_000
+MAX_NODES = 200_000
+MAX_DEPTH = 50
+NOT_APPLICABLE_KEYS = ("not_applicable", "不适用")
+
+
+@attrs.frozen
+class Where:
+    """The place a fact was written: the file and, for YAML, its line and column."""
+
+    file: str
+    path: str  # indicators.C114.actual
+    line: Optional[int] = None
+    column: Optional[int] = None
+
+    def __str__(self) -> str:
+        if self.line is not None:
+            return f"{self.file}:{self.line}:{self.column}"
+        return f"{self.file} ({self.path})"
+
+
+@attrs.frozen
+class FactValue:
+    value: Any  # Decimal, bool, str, None, list
+    where: Where
+
+
+@attrs.define
+class Facts:
+    """A project's facts: project-wide ones and one table per indicator code."""
+
+    project: Dict[str, FactValue] = attrs.field(factory=dict)
+    indicators: Dict[str, Dict[str, FactValue]] = attrs.field(factory=dict)
+    not_applicable: Dict[str, Tuple[Optional[str], Where]] = attrs.field(factory=dict)
+    path: str = "<facts>"
+    source_lines: Tuple[str, ...] = ()
+
+    @classmethod
+    def from_mapping(cls, data: dict, path: str = "<facts>") -> "Facts":
+        """Facts from an already-loaded mapping (numbers may be int, float, Decimal or text)."""
+        return _build(_plain_tree(data, path), path, ())
+
+    def where(self, code: Optional[str], name: str) -> Optional[Where]:
+        table = self.indicators.get(code, {}) if code else self.project
+        fact = table.get(name)
+        return fact.where if fact else None
+
+
+def load_facts(path: str | Path) -> Facts:
+    p = Path(path)
+    name = str(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise FileAccessError(Diagnostic(ERROR, "facts file not found", file=name,
+                                         hint="check the path")) from None
+    except IsADirectoryError:
+        raise FileAccessError(Diagnostic(ERROR, "is a directory, not a facts file",
+                                         file=name)) from None
+    except OSError as exc:
+        raise FileAccessError(Diagnostic(ERROR, f"cannot read the facts file: {exc.strerror}",
+                                         file=name)) from None
+    suffix = p.suffix.lower()
+    return loads_facts(data, name, suffix)
+
+
+def loads_facts(data: bytes | str, path: str = "<facts>", suffix: str = ".yaml") -> Facts:
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if len(data) > MAX_FACTS_BYTES:
+        raise FactsError(Diagnostic(ERROR, f"facts file is {len(data)} bytes; the limit is "
+                                    f"{MAX_FACTS_BYTES}", file=path))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise FactsError(Diagnostic(ERROR, f"not valid UTF-8 (byte {exc.start})", file=path,
+                                    line=line, column=1, hint="save the file as UTF-8")) from None
+    if "\x00" in text:
+        raise FactsError(Diagnostic(ERROR, "facts file contains NUL characters", file=path))
+    lines = tuple(text.splitlines())
+    if suffix == ".json":
+        tree = _load_json(text, path, lines)
+    elif suffix == ".toml":
+        tree = _load_toml(text, path, lines)
+    elif suffix in (".yaml", ".yml", ""):
+        tree = _load_yaml(text, path, lines)
+    else:
+        raise FactsError(Diagnostic(ERROR, f"unknown facts file type {suffix!r}", file=path,
+                                    hint="use .yaml, .yml, .json or .toml"))
+    return _build(tree, path, lines)
+
+
+# A loaded tree is nested (value, Where) pairs: dict values are {key: (value, where)}.
+
+
+def _line_of(lines, line):
+    return lines[line - 1] if line and 1 <= line <= len(lines) else None
+
+
+def _error(message, where: Where, lines, hint=None) -> FactsError:
+    return FactsError(Diagnostic(ERROR, message, file=where.file, line=where.line,
+                                 column=where.column, source_line=_line_of(lines, where.line),
+                                 hint=hint, code="facts"))
+
+
+def _load_yaml(text: str, path: str, lines) -> Any:
+    import yaml
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        column = mark.column + 1 if mark else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise FactsError(Diagnostic(ERROR, f"broken YAML: {problem}", file=path, line=line,
+                                    column=column, source_line=_line_of(lines, line),
+                                    hint="check indentation, colons and quotes near here",
+                                    code="facts")) from None
+    except yaml.YAMLError as exc:
+        raise FactsError(Diagnostic(ERROR, f"broken YAML: {exc}", file=path)) from None
+    except RecursionError:
+        raise FactsError(Diagnostic(ERROR, "YAML nested too deeply", file=path)) from None
+    if root is None:
+        return ({}, Where(path, "", 1, 1))
+    budget = [MAX_NODES]
+    return _yaml_node(root, path, "", lines, budget, 0)
+
+
+_YAML_BOOL = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+
+
+def _yaml_node(node, path, dotted, lines, budget, depth):
+    import yaml
+
+    budget[0] -= 1
+    where = Where(path, dotted, node.start_mark.line + 1, node.start_mark.column + 1)
+    if budget[0] < 0:
+        raise _error(f"facts file has more than {MAX_NODES} values (are aliases repeating "
+                     "a large block?)", where, lines)
+    if depth > MAX_DEPTH:
+        raise _error(f"facts nested more than {MAX_DEPTH} levels deep", where, lines)
+    if isinstance(node, yaml.MappingNode):
+        out = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _error("a key must be a plain name", Where(
+                    path, dotted, key_node.start_mark.line + 1, key_node.start_mark.column + 1),
+                    lines)
+            key = key_node.value
+            if key == "<<":
+                raise _error("YAML merge keys (<<) are not supported in facts", where, lines,
+                             "write the facts out")
+            key_where = Where(path, f"{dotted}.{key}" if dotted else key,
+                              key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            if key in out:
+                raise _error(f"{key!r} is given twice", key_where, lines,
+                             "a fact has one value; remove one of them")
+            value, value_where = _yaml_node(value_node, path, key_where.path, lines, budget,
+                                            depth + 1)
+            out[key] = (value, Where(path, key_where.path, value_where.line, value_where.column))
+        return out, where
+    if isinstance(node, yaml.SequenceNode):
+        return [_yaml_node(item, path, f"{dotted}[{i}]", lines, budget, depth + 1)
+                for i, item in enumerate(node.value)], where
+    # Scalars: resolve by YAML's own tag, but keep numbers as exact decimals.
+    tag = node.tag
+    text = node.value
+    if tag.endswith(":null"):
+        return None, where
+    if tag.endswith(":bool"):
+        return _YAML_BOOL.get(text.lower(), text), where
+    if tag.endswith(":int") or tag.endswith(":float"):
+        number = _decimal(text.replace("_", ""))
+        if number is None or not number.is_finite():
+            raise _error(f"{text!r} is not a usable number", where, lines)
+        return number, where
+    if tag.endswith(":str"):
+        return text, where
+    raise _error(f"unsupported YAML value type {tag}", where, lines,
+                 "facts are numbers, percentages, yes/no, or texts")
+
+
+def _decimal(text: str) -> Optional[Decimal]:
+    try:
+        return Decimal(text)
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _load_json(text: str, path: str, lines) -> Any:
+    try:
+        data = json.loads(text, parse_float=Decimal, parse_int=Decimal,
+                          parse_constant=lambda c: c)
+    except json.JSONDecodeError as exc:
+        raise FactsError(Diagnostic(ERROR, f"broken JSON: {exc.msg}", file=path, line=exc.lineno,
+                                    column=exc.colno, source_line=_line_of(lines, exc.lineno),
+                                    code="facts")) from None
+    except RecursionError:
+        raise FactsError(Diagnostic(ERROR, "JSON nested too deeply", file=path)) from None
+    return _plain_tree(data, path)
+
+
+def _load_toml(text: str, path: str, lines) -> Any:
+    import tomllib
+
+    try:
+        data = tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+), column (\d+)", str(exc))
+        line, column = (int(match.group(1)), int(match.group(2))) if match else (None, None)
+        raise FactsError(Diagnostic(ERROR, f"broken TOML: {str(exc).split(' (at')[0]}",
+                                    file=path, line=line, column=column,
+                                    source_line=_line_of(lines, line), code="facts")) from None
+    except RecursionError:
+        raise FactsError(Diagnostic(ERROR, "TOML nested too deeply", file=path)) from None
+    return _plain_tree(data, path)
+
+
+def _plain_tree(data, path, dotted="", depth=0, budget=None):
+    """Wrap plain Python data (from JSON, TOML or a caller) as (value, Where) pairs."""
+    budget = budget if budget is not None else [MAX_NODES]
+    budget[0] -= 1
+    where = Where(path, dotted)
+    if budget[0] < 0:
+        raise _error(f"facts have more than {MAX_NODES} values", where, ())
+    if depth > MAX_DEPTH:
+        raise _error(f"facts nested more than {MAX_DEPTH} levels deep", where, ())
+    if isinstance(data, dict):
+        out = {}
+        for key, value in data.items():
+            key = str(key)
+            sub = f"{dotted}.{key}" if dotted else key
+            v, w = _plain_tree(value, path, sub, depth + 1, budget)
+            out[key] = (v, w)
+        return out, where
+    if isinstance(data, (list, tuple)):
+        return [_plain_tree(v, path, f"{dotted}[{i}]", depth + 1, budget)
+                for i, v in enumerate(data)], where
+    if isinstance(data, bool) or data is None or isinstance(data, str):
+        return data, where
+    if isinstance(data, Decimal):
+        if not data.is_finite():
+            raise _error(f"{data} is not a usable number", where, ())
+        return data, where
+    if isinstance(data, int):
+        return Decimal(data), where
+    if isinstance(data, float):
+        if data != data or data in (float("inf"), float("-inf")):
+            raise _error(f"{data} is not a usable number", where, ())
+        return Decimal(repr(data)), where
+    if hasattr(data, "isoformat"):
+        return data.isoformat(), where
+    raise _error(f"unsupported value of type {type(data).__name__}", where, ())
+
+
+def _unwrap(pair):
+    value, _where = pair
+    if isinstance(value, dict):
+        return {k: _unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap(v) for v in value]
+    return value
+
+
+def _build(tree, path: str, lines) -> Facts:
+    root, root_where = tree
+    facts = Facts(path=path, source_lines=tuple(lines))
+    if not isinstance(root, dict):
+        raise _error("a facts file is a mapping of names to values", root_where, lines,
+                     "start with lines like `name: …` and `indicators:`")
+    for key, (value, where) in root.items():
+        if key == "indicators":
+            if value is None:
+                continue
+            if not isinstance(value, dict):
+                raise _error("`indicators:` maps indicator codes to their facts", where, lines,
+                             "e.g.\nindicators:\n  C114:\n    actual: 95")
+            for code, (table, table_where) in value.items():
+                facts.indicators[code] = _indicator_table(code, table, table_where, lines,
+                                                          facts)
+        else:
+            facts.project[key] = FactValue(_unwrap((value, where)), where)
+    return facts
+
+
+def _indicator_table(code, table, where, lines, facts: Facts) -> Dict[str, FactValue]:
+    if table is None:
+        return {}
+    if isinstance(table, str) and table.strip().lower() in ("na", "n/a", "不适用"):
+        facts.not_applicable[code] = (None, where)
+        return {}
+    if not isinstance(table, dict):
+        raise _error(f"the facts of {code} must be a mapping of fact names to values", where,
+                     lines, f"e.g.\n  {code}:\n    actual: 95\n(or `{code}: na` when it does "
+                     "not apply)")
+    out = {}
+    for name, (value, value_where) in table.items():
+        if name in NOT_APPLICABLE_KEYS:
+            if value is False or value is None:
+                continue
+            reason = value if isinstance(value, str) else None
+            facts.not_applicable[code] = (reason, value_where)
+            continue
+        out[name] = FactValue(_unwrap((value, value_where)), value_where)
+    return out
+
+
+# ------------------------------------------------------------------ coercion
+
+_MONEY_UNITS = {"元": Decimal(1), "千元": Decimal(1000), "万元": Decimal(10000),
+                "亿元": Decimal(100000000)}
+_BOOL_TEXT = {"true": True, "yes": True, "是": True, "有": True, "y": True,
+              "false": False, "no": False, "否": False, "无": False, "n": False}
+_NUMBER_TEXT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+
+
+class CoercionError(ValueError):
+    def __init__(self, message: str, hint: Optional[str] = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+def _parse_number_text(text: str) -> Optional[Decimal]:
+    text = text.strip().replace("，", ",")
+    if _NUMBER_TEXT.match(text):
+        return Decimal(text.replace(",", ""))
+    return None
+
+
+def _parse_percent_text(text: str) -> Optional[Decimal]:
+    text = text.strip()
+    if text.endswith(("%", "％")):
+        number = _parse_number_text(text[:-1])
+        if number is not None:
+            return number / 100
+    return None
+
+
+def coerce(value, kind: str, *, unit: Optional[str] = None, levels=(), domain=None,
+           allow_list: bool = False):
+    """A raw fact value as the declared type wants it; CoercionError says what is wrong."""
+    if isinstance(value, list):
+        if not allow_list:
+            raise CoercionError("is a list", "a list can be used only in sum(…), mean(…), "
+                                "min(…) or max(…); otherwise give one value")
+        return [coerce(v, kind, unit=unit, levels=levels, domain=domain) for v in value]
+    if value is None:
+        raise CoercionError("has no value", "write a value after the colon")
+    if isinstance(value, dict):
+        raise CoercionError("is a mapping, not a value",
+                            "is this an indicator's facts placed under a fact's name?")
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _BOOL_TEXT:
+            return _BOOL_TEXT[value.strip().lower()]
+        raise CoercionError(f"must be yes or no, not {value!r}", "write true or false (是/否)")
+    if kind == "level":
+        if isinstance(value, str) and value in levels:
+            return value
+        from .errors import did_you_mean
+
+        shown = value if isinstance(value, str) else _show_raw(value)
+        guess = did_you_mean(shown, levels) if isinstance(shown, str) else None
+        hint = f"did you mean {guess!r}?" if guess else None
+        raise CoercionError(f"{shown!r} is not one of the declared levels: "
+                            f"{', '.join(levels)}", hint)
+    if kind == "text":
+        if isinstance(value, bool):
+            raise CoercionError("must be a text, not yes/no")
+        return value if isinstance(value, str) else _show_raw(value)
+    number = _to_number(value, kind, unit)
+    if kind == "count":
+        if number != number.to_integral_value() or number < 0:
+            raise CoercionError(f"must be a whole number of at least 0, not {_show_raw(number)}")
+    if domain is not None and not domain.contains(number):
+        from .numbers import percent, plain
+
+        fmt = percent if kind == "percent" else plain
+        raise CoercionError(f"{fmt(number)} is outside the declared range {domain.show(fmt)}")
+    return number
+
+
+def _show_raw(value) -> str:
+    if isinstance(value, Decimal):
+        from .numbers import plain
+
+        return plain(value)
+    return str(value)
+
+
+def _to_number(value, kind: str, unit: Optional[str]) -> Decimal:
+    if isinstance(value, bool):
+        raise CoercionError(f"must be a number, not {'true' if value else 'false'}",
+                            "yes/no facts are declared `bool`")
+    if isinstance(value, Decimal):
+        if kind == "percent" and abs(value) > 10:
+            # 95 for 95% is a common slip; read literally it would mean 9500%.
+            raise CoercionError(f"{_show_raw(value)} is ambiguous for a percentage",
+                                f"write {_show_raw(value)}% (or {_show_raw(value / 100)})")
+        return value
+    if not isinstance(value, str):
+        raise CoercionError(f"must be a number, not {value!r}")
+    text = value.strip()
+    if kind in ("percent", "number"):
+        as_percent = _parse_percent_text(text)
+        if as_percent is not None:
+            return as_percent
+    if kind == "money":
+        for suffix in sorted(_MONEY_UNITS, key=len, reverse=True):
+            if text.endswith(suffix):
+                number = _parse_number_text(text[: -len(suffix)])
+                if number is None:
+                    break
+                target = _MONEY_UNITS.get(unit or "元", Decimal(1))
+                return number * _MONEY_UNITS[suffix] / target
+    number = _parse_number_text(text)
+    if number is not None:
+        return number
+    if kind == "money":
+        raise CoercionError(f"must be an amount of money, not {value!r}",
+                            f"write a number in {unit or '元'}, or a text such as 212.85万元")
+    if kind == "percent":
+        raise CoercionError(f"must be a percentage, not {value!r}", "write 93.5% or 0.935")
+    raise CoercionError(f"must be a number, not {value!r}")

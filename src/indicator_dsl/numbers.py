@@ -1,0 +1,76 @@
+"""Exact decimal arithmetic shared by every stage: context, rounding, display."""
+
+from __future__ import annotations
+
+import decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+
+# 40 significant digits: far beyond any score, so 1/3 + 1/3 + 1/3 rounds back to 1
+# at any published precision.
+CONTEXT = decimal.Context(prec=40, rounding=decimal.ROUND_HALF_EVEN,
+                          traps=[decimal.InvalidOperation, decimal.DivisionByZero,
+                                 decimal.Overflow])
+decimal.DefaultContext.prec = 40
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+HUNDRED = Decimal(100)
+# Step counts are snapped to this many places before taking whole or started
+# steps, so a quotient such as 0.99999…(40 digits) from 1/3*3 counts as 1 step.
+_SNAP = Decimal("1e-24")
+
+
+def round_half_up(value: Decimal, step: Decimal) -> Decimal:
+    """Round to a multiple of ``step`` (0.01, 0.1, 0.5 …), halves away from zero (四舍五入)."""
+    with decimal.localcontext(CONTEXT):
+        units = (value / step).quantize(ONE, rounding=ROUND_HALF_UP)
+        result = units * step
+        # Keep the step's exponent so 5.5 shows as 5.5, not 5.50 or 55E-1.
+        exponent = step.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < 0:
+            result = result.quantize(Decimal(1).scaleb(exponent))
+        return result
+
+
+def whole_steps(distance: Decimal, size: Decimal) -> Decimal:
+    with decimal.localcontext(CONTEXT):
+        return (distance / size).quantize(_SNAP).to_integral_value(rounding=ROUND_FLOOR)
+
+
+def started_steps(distance: Decimal, size: Decimal) -> Decimal:
+    with decimal.localcontext(CONTEXT):
+        return (distance / size).quantize(_SNAP).to_integral_value(rounding=ROUND_CEILING)
+
+
+def plain(value: Decimal) -> str:
+    """A decimal as people write it: 4.8, 5, 0.54 — no exponent, no trailing zeros."""
+    if value is None:
+        return ""
+    if not value.is_finite():
+        return "∞" if value > 0 else "-∞"
+    text = format(value.normalize(), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text == "-0":
+        text = "0"
+    return text
+
+
+def percent(value: Decimal, places: int = 4) -> str:
+    """0.8688 → 86.88%; at most ``places`` decimals, trailing zeros dropped."""
+    if not value.is_finite():
+        return plain(value)
+    with decimal.localcontext(CONTEXT):
+        scaled = (value * HUNDRED).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return plain(scaled) + "%"
+
+
+def to_json_number(value: Decimal):
+    """An int or float whose shortest repr is the decimal's exact text (4.9, never 4.8999999)."""
+    text = plain(value)
+    if "." in text:
+        number = float(text)
+        if repr(number) != text and format(number, "f").rstrip("0").rstrip(".") != text:
+            raise ValueError(f"{text} cannot be written exactly as a JSON number")
+        return number
+    return int(text)

@@ -1,0 +1,796 @@
+"""Source text → AST (:mod:`indicator_dsl.nodes`).
+
+The lark parser is built once per process (LALR, positions on) and cached.
+Syntax errors do not stop at the first: the offending line is set aside and
+the file parsed again, so every syntax error of a file is reported in one run.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.visitors import Transformer_NonRecursive, v_args
+
+from . import nodes as n
+from .errors import ERROR, Diagnostic, FileAccessError, SetError, SourceText
+
+MAX_FILE_BYTES = 5_000_000
+MAX_SYNTAX_ERRORS = 50
+MAX_NESTING = 64
+
+# Tokens after which a newline does not end the statement.
+_CONTINUATION = {
+    "SEMICOLON", "COMMA", "ARROW", "COLON", "EQUAL", "COMP_OP", "ADD_OP", "MUL_OP",
+    "_OF", "_AND", "_OR", "_NOT", "_IN", "LPAR", "LSQB", "LBRACE",
+}
+_OPENERS = {"LPAR", "LSQB"}
+_CLOSERS = {"RPAR", "RSQB"}
+
+
+def grammar_text() -> str:
+    """The grammar, read from the installed package or from the source tree."""
+    try:
+        from importlib.resources import files
+
+        resource = files("indicator_dsl").joinpath("grammars/indicator.lark")
+        if resource.is_file():
+            return resource.read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover
+        pass
+    source_tree = Path(__file__).resolve().parents[2] / "grammars" / "indicator.lark"
+    return source_tree.read_text(encoding="utf-8")
+
+
+class _NewlinePostLexer:
+    """Turns raw newlines into statement ends, the way a reader sees them."""
+
+    always_accept = ("_NL",)
+
+    def __init__(self) -> None:
+        self.previous: Optional[Token] = None
+        self.depth_exceeded: Optional[Token] = None
+
+    def process(self, stream):
+        previous = None
+        depth = 0
+        self.previous = None
+        for token in stream:
+            if token.type == "_NL":
+                if depth > 0 or previous is None or previous.type in _CONTINUATION \
+                        or previous.type == "_NL":
+                    continue
+            elif token.type == "RBRACE" and previous is not None and previous.type != "_NL":
+                newline = Token.new_borrow_pos("_NL", "\n", token)
+                self.previous = previous = newline
+                yield newline
+            if token.type in _OPENERS:
+                depth += 1
+                if depth > MAX_NESTING:
+                    self.depth_exceeded = token
+                    raise UnexpectedToken(token, {"RPAR"})
+            elif token.type in _CLOSERS:
+                depth = max(0, depth - 1)
+            self.previous = previous = token
+            yield token
+        if previous is not None and previous.type != "_NL":
+            yield Token("_NL", "\n", line=getattr(previous, "end_line", 1),
+                        column=getattr(previous, "end_column", 1))
+
+
+@functools.lru_cache(maxsize=1)
+def _lark() -> Tuple[Lark, _NewlinePostLexer]:
+    postlex = _NewlinePostLexer()
+    parser = Lark(grammar_text(), parser="lalr", lexer="contextual", postlex=postlex,
+                  propagate_positions=True, maybe_placeholders=True, cache=False)
+    return parser, postlex
+
+
+# --------------------------------------------------------------------- public
+
+
+def read_source(path: str | Path) -> str:
+    """Read a ``.ind`` file as UTF-8, refusing binary or oversized input."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise FileAccessError(Diagnostic(ERROR, "file not found", file=str(path),
+                                         hint="check the path")) from None
+    except IsADirectoryError:
+        raise FileAccessError(Diagnostic(ERROR, "is a directory, not a .ind file",
+                                         file=str(path))) from None
+    except OSError as exc:
+        raise FileAccessError(Diagnostic(ERROR, f"cannot read the file: {exc.strerror}",
+                                         file=str(path))) from None
+    return decode_source(data, str(path))
+
+
+def decode_source(data: bytes, path: str) -> str:
+    if len(data) > MAX_FILE_BYTES:
+        raise SetError(Diagnostic(ERROR, f"file is {len(data)} bytes; the limit is "
+                                  f"{MAX_FILE_BYTES}", file=path,
+                                  hint="a rule file is text; is this the right file?"))
+    if b"\x00" in data:
+        raise SetError(Diagnostic(ERROR, "file contains NUL bytes; it is not a text file",
+                                  file=path, hint="a .ind file is UTF-8 text"))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SetError(Diagnostic(ERROR, f"not valid UTF-8 (byte {exc.start})", file=path,
+                                  line=line, column=1,
+                                  hint="save the file as UTF-8 (GBK is not supported)")) from None
+    return text
+
+
+def parse_file(path: str | Path) -> n.SetFile:
+    return parse(read_source(path), str(path))
+
+
+def parse(text: str, path: str = "<string>") -> n.SetFile:
+    """Parse a whole file. Raises :class:`SetError` listing every syntax error."""
+    if "\x00" in text:
+        raise SetError(Diagnostic(ERROR, "text contains NUL characters", file=path))
+    source = SourceText(path, text)
+    lines = text.split("\n")
+    diagnostics: List[Diagnostic] = []
+    set_aside: set = set()
+    parser, postlex = _lark()
+    while True:
+        try:
+            tree = parser.parse("\n".join(lines))
+            break
+        except UnexpectedInput as exc:
+            diagnostic, bad_lines = _describe(exc, postlex, source, lines)
+            if not (set(bad_lines) & set_aside and _near_set_aside(bad_lines, set_aside)):
+                diagnostics.append(diagnostic)
+            progress = False
+            for number in bad_lines:
+                if number not in set_aside and 1 <= number <= len(lines):
+                    lines[number - 1] = _stand_in(lines[number - 1])
+                    set_aside.add(number)
+                    progress = True
+            if not progress or len(diagnostics) >= MAX_SYNTAX_ERRORS:
+                break
+    if diagnostics:
+        raise SetError(diagnostics)
+    try:
+        return _Builder(path, source).build(tree)
+    except _BuildError as exc:
+        raise SetError(exc.diagnostics) from None
+
+
+# ------------------------------------------------------------ error handling
+
+_TERMINAL_NAMES = {
+    "NAME": "a name", "NUMBER": "a number", "PERCENT": "a percentage", "STRING": "a quoted text",
+    "_NL": "the end of the line", "$END": "the end of the file", "ARROW": "'->'",
+    "COMP_OP": "a comparison (>=, <, == …)", "ADD_OP": "'+' or '-'", "MUL_OP": "'*' or '/'",
+    "SEMICOLON": "';'", "COMMA": "','", "COLON": "':'", "LPAR": "'('", "RPAR": "')'",
+    "LSQB": "'['", "RSQB": "']'", "LBRACE": "'{'", "RBRACE": "'}'", "EQUAL": "'='",
+    "DIRECTION": "below, above or off", "_OF": "'of'", "_AND": "'and'", "_OR": "'or'",
+    "_IN": "'in'", "_NOT": "'not'",
+}
+
+_FULL_WIDTH = {"；": ";", "，": ",", "（": "(", "）": ")", "：": ":", "“": '"', "”": '"',
+               "【": "[", "】": "]", "＝": "=", "－": "-", "＋": "+", "％": "%", "＞": ">",
+               "＜": "<", "。": "", "　": " "}
+
+
+def _human_expected(expected) -> str:
+    names = []
+    for term in sorted(expected):
+        if term in _TERMINAL_NAMES:
+            names.append(_TERMINAL_NAMES[term])
+        elif term.startswith("__"):
+            continue
+        elif term.isupper() and not term.startswith("_"):
+            names.append(f"'{term.lower()}'")
+    names = sorted(set(names))
+    if not names:
+        return "something else"
+    if len(names) > 8:
+        names = names[:8] + ["…"]
+    return ", ".join(names)
+
+
+def _describe(exc: UnexpectedInput, postlex: _NewlinePostLexer, source: SourceText,
+              lines: List[str]) -> Tuple[Diagnostic, List[int]]:
+    path = source.path
+    line = getattr(exc, "line", None) or 1
+    column = getattr(exc, "column", None) or 1
+    if line == -1:
+        line = len(lines)
+    hint = None
+    if postlex.depth_exceeded is not None:
+        token = postlex.depth_exceeded
+        postlex.depth_exceeded = None
+        d = source.diagnostic(ERROR, f"brackets nested more than {MAX_NESTING} deep", _tok_span(
+            token, path), hint="split the expression with `let` names")
+        return d, [token.line]
+    if isinstance(exc, UnexpectedCharacters):
+        ch = source.line(line)[column - 1] if source.line(line) and column <= len(
+            source.line(line)) else "?"
+        message = f"unexpected character {ch!r}"
+        if ch in _FULL_WIDTH:
+            hint = f"use the ASCII {_FULL_WIDTH[ch]!r} instead of the full-width {ch!r}" \
+                if _FULL_WIDTH[ch] else "remove the full stop"
+        elif ch in "「」『』‘’'":
+            hint = 'write texts in straight double quotes: "…"'
+        elif ch == "%":
+            hint = "a percentage is written right after its number, e.g. 5%"
+        elif ch == "=":
+            hint = "compare with == ; = only names a value in `let x = …`"
+        return Diagnostic(ERROR, message, file=path, line=line, column=column,
+                          source_line=source.line(line), hint=hint, code="syntax"), [line]
+    if isinstance(exc, UnexpectedToken):
+        token = exc.token
+        expected = _human_expected(exc.accepts or exc.expected)
+        previous = postlex.previous
+        if token.type == "$END":
+            message = f"the file ends too early; expected {expected}"
+            hint = "is a '}' missing?" if "'}'" in expected else None
+            return Diagnostic(ERROR, message, file=path, line=len(lines), column=1,
+                              source_line=source.line(len(lines)), hint=hint,
+                              code="syntax"), []
+        if token.type == "_NL":
+            message = f"the line ends too early; expected {expected}"
+            at_line = token.line
+            at_col = token.column
+        else:
+            shown = token.value if len(token.value) <= 30 else token.value[:30] + "…"
+            message = f"unexpected {shown!r}; expected {expected}"
+            at_line, at_col = token.line, token.column
+        hint = _hint_for(token, exc, previous)
+        bad = [at_line]
+        if previous is not None and previous.type in _CONTINUATION and previous.line < at_line:
+            # The statement before ran on into this line: it is the broken one.
+            message = (f"the statement ends after {previous.value!r}; expected "
+                       f"{_human_expected(_after(previous))}")
+            at_line, at_col = previous.line, previous.column
+            bad = list(range(previous.line, token.line + 1))
+        return Diagnostic(ERROR, message, file=path, line=at_line, column=at_col,
+                          source_line=source.line(at_line), hint=hint, code="syntax",
+                          end_column=at_col + max(1, len(token.value))
+                          if token.type != "_NL" else None), bad
+    return Diagnostic(ERROR, str(exc).splitlines()[0], file=path, line=line, column=column,
+                      source_line=source.line(line), code="syntax"), [line]
+
+
+def _after(token: Token) -> set:
+    if token.type in ("SEMICOLON", "COLON"):
+        return {"NAME"} | {"ARROW"} if False else {"NAME", "NUMBER"}
+    return {"NAME", "NUMBER", "PERCENT"}
+
+
+def _hint_for(token: Token, exc: UnexpectedToken, previous: Optional[Token]) -> Optional[str]:
+    expected = exc.accepts or exc.expected
+    value = token.value
+    if "WEIGHT" in expected and token.type in ("NAME", "NUMBER", "COLON"):
+        return 'an indicator is written: CODE "名称" weight N: rule   (or { … } for a block)'
+    if token.type == "EQUAL" or value == "=":
+        return "compare with == ; `=` only names a value in `let x = …`"
+    if "ARROW" in expected and token.type in ("SEMICOLON", "_NL"):
+        return "a clause is `condition -> score`; `else -> score` ends a chain"
+    if value in ("and", "or", "not", "in", "of", "per", "each", "else", "full", "weight"):
+        return f"{value!r} is a keyword and cannot be used as a name"
+    if token.type == "NAME" and previous is not None and previous.type in ("NUMBER", "PERCENT"):
+        return "is an operator (*, +, -, /, of) or a ';' missing between clauses?"
+    if token.type == "STRING" and "NAME" in expected:
+        return "names are written without quotes; quotes are for texts and levels"
+    return None
+
+
+def _near_set_aside(bad_lines, set_aside) -> bool:
+    return any(number in set_aside or number - 1 in set_aside for number in bad_lines)
+
+
+_STRINGS_AND_COMMENTS = re.compile(r'"([^"\\\n]|\\.)*"|#[^\n]*')
+
+
+def _stand_in(line: str) -> str:
+    """A line with the same effect on braces and nothing else, so parsing can go on."""
+    bare = _STRINGS_AND_COMMENTS.sub("", line)
+    opened = bare.count("{") - bare.count("}")
+    if opened > 0:
+        return "\x00 " + "{" * 1 + " " + "\x00 {" * (opened - 1)
+    if opened < 0:
+        return "}" * (-opened)
+    return ""
+
+
+# ------------------------------------------------------------------ AST build
+
+
+class _BuildError(Exception):
+    def __init__(self, diagnostics):
+        self.diagnostics = diagnostics
+
+
+def _tok_span(token: Token, path: str) -> n.Span:
+    return n.Span(path, token.line, token.column, token.end_line or token.line,
+                  token.end_column or token.column, token.start_pos or 0, token.end_pos or 0)
+
+
+def _number(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the lexer admits only digits
+        raise ValueError(text)
+
+
+_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
+
+
+def _unquote(token: Token) -> str:
+    body = token.value[1:-1]
+    return re.sub(r'\\(["\\nt])', lambda m: _ESCAPES[m.group(1)], body)
+
+
+class _Builder(Transformer_NonRecursive):
+    """lark tree → nodes. Checks that need only one statement happen here."""
+
+    def __init__(self, path: str, source: SourceText):
+        super().__init__()
+        self.path = path
+        self.source = source
+        self.problems: List[Diagnostic] = []
+
+    def build(self, tree: Tree) -> n.SetFile:
+        result = self.transform(tree)
+        if self.problems:
+            raise _BuildError(self.problems)
+        return result
+
+    def _span(self, meta) -> Optional[n.Span]:
+        if getattr(meta, "empty", True) and not hasattr(meta, "line"):
+            return None
+        return n.Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column,
+                      meta.start_pos, meta.end_pos)
+
+    def _problem(self, message, span, hint=None):
+        self.problems.append(self.source.diagnostic(ERROR, message, span, hint, code="syntax"))
+
+    # --- file
+    @v_args(meta=True)
+    def start(self, meta, items):
+        header = {}
+        header_spans = {}
+        facts, lets, defs, indicators, grades_seen = [], [], [], [], False
+        rounding = []
+        for item in items:
+            if item is None:
+                continue
+            kind = item[0] if isinstance(item, tuple) else None
+            if kind == "header":
+                _, key, value, span = item
+                if key in header and key != "rounding":
+                    self._problem(f"`{key}` is given twice", span,
+                                  "a set has one header of each kind")
+                    continue
+                header[key] = value
+                header_spans[key] = span
+            elif kind == "rounding":
+                rounding.append(item[1])
+                header_spans.setdefault("rounding", item[1].span)
+            elif isinstance(item, n.FactDecl):
+                facts.append(item)
+            elif isinstance(item, n.Let):
+                lets.append(item)
+            elif isinstance(item, n.RuleDef):
+                defs.append(item)
+            elif isinstance(item, n.Indicator):
+                indicators.append(item)
+        year = header.get("year")
+        h = n.Header(
+            name=header.get("set"), region=header.get("region"),
+            year_from=year[0] if year else None, year_to=year[1] if year else None,
+            source=header.get("source"), total=header.get("total"),
+            grades=tuple(header.get("grades", ())), rounding=tuple(rounding), spans=header_spans)
+        return n.SetFile(h, tuple(facts), tuple(lets), tuple(defs), tuple(indicators),
+                         path=self.path)
+
+    def recovered(self, items):
+        return None
+
+    @v_args(meta=True)
+    def set_name(self, meta, items):
+        return ("header", "set", _unquote(items[0]), self._span(meta))
+
+    @v_args(meta=True)
+    def region(self, meta, items):
+        return ("header", "region", _unquote(items[0]), self._span(meta))
+
+    @v_args(meta=True)
+    def source(self, meta, items):
+        return ("header", "source", _unquote(items[0]), self._span(meta))
+
+    @v_args(meta=True)
+    def year(self, meta, items):
+        span = self._span(meta)
+        years = []
+        for token in items:
+            if token is None:
+                continue
+            if "." in token.value or not 1900 <= int(token.value) <= 2200:
+                self._problem(f"{token.value} is not a year", _tok_span(token, self.path),
+                              "write a four-digit year, e.g. year 2020 or year 2021 to 2025")
+                years.append(0)
+            else:
+                years.append(int(token.value))
+        low = years[0]
+        high = years[1] if len(years) > 1 else low
+        if high < low:
+            self._problem(f"the validity period ends ({high}) before it starts ({low})", span)
+        return ("header", "year", (low, high), span)
+
+    @v_args(meta=True)
+    def total(self, meta, items):
+        return ("header", "total", _number(items[0].value), self._span(meta))
+
+    @v_args(meta=True)
+    def grades(self, meta, items):
+        span = self._span(meta)
+        grades = list(items)
+        for i, grade in enumerate(grades):
+            if grade.lower is None and i != len(grades) - 1:
+                self._problem(f"grade {grade.label!r} has no lower bound but is not the last",
+                              grade.span, "only the last grade may go without `>= N`")
+        for a, b in zip(grades, grades[1:]):
+            if a.lower is not None and b.lower is not None and b.lower >= a.lower:
+                self._problem(f"grades must be listed from the highest bound down: "
+                              f"{b.label} >= {b.lower} comes after {a.label} >= {a.lower}",
+                              b.span)
+        labels = [g.label for g in grades]
+        for label in set(labels):
+            if labels.count(label) > 1:
+                self._problem(f"grade {label!r} is listed twice", span)
+        return ("header", "grades", tuple(grades), span)
+
+    @v_args(meta=True)
+    def grade(self, meta, items):
+        label = items[0]
+        lower = None
+        if len(items) > 1 and items[1] is not None:
+            op, bound = items[1], items[2]
+            if op.value not in (">=", "≥"):
+                self._problem(f"a grade's bound is inclusive and written `>= N`, not "
+                              f"`{op.value} N`", _tok_span(op, self.path))
+            lower = _number(bound.value)
+        return n.Grade(label, lower, span=self._span(meta))
+
+    def label(self, items):
+        token = items[0]
+        return _unquote(token) if token.type == "STRING" else token.value
+
+    @v_args(meta=True)
+    def rounding(self, meta, items):
+        target, step = items
+        value = _number(step.value)
+        if value <= 0:
+            self._problem("rounding needs a step above 0, e.g. 0.01 or 0.5",
+                          _tok_span(step, self.path))
+        return ("rounding", n.Rounding(target, value, span=self._span(meta)))
+
+    def round_leaves(self, _):
+        return "leaves"
+
+    def round_groups(self, _):
+        return "groups"
+
+    def round_total(self, _):
+        return "total"
+
+    # --- declarations
+    @v_args(meta=True)
+    def fact_decl(self, meta, items):
+        names = []
+        ftype = domain = label = None
+        for item in items:
+            if isinstance(item, Token) and item.type == "NAME":
+                names.append(item.value)
+            elif isinstance(item, Token) and item.type == "STRING":
+                label = _unquote(item)
+            elif isinstance(item, n.FactType):
+                ftype = item
+            elif isinstance(item, n.Interval):
+                domain = item
+        return n.FactDecl(tuple(names), ftype, domain, label, span=self._span(meta))
+
+    def _simple_type(kind):
+        @v_args(meta=True)
+        def build(self, meta, items):
+            return n.FactType(kind, span=self._span(meta))
+        return build
+
+    type_number = _simple_type("number")
+    type_percent = _simple_type("percent")
+    type_count = _simple_type("count")
+    type_bool = _simple_type("bool")
+    type_text = _simple_type("text")
+
+    @v_args(meta=True)
+    def type_money(self, meta, items):
+        unit = items[0].value if items and items[0] is not None else "元"
+        if unit not in MONEY_UNITS:
+            self._problem(f"unknown money unit {unit!r}", self._span(meta),
+                          "use one of: " + ", ".join(MONEY_UNITS))
+        return n.FactType("money", unit=unit, span=self._span(meta))
+
+    @v_args(meta=True)
+    def type_level(self, meta, items):
+        levels = tuple(_unquote(t) for t in items)
+        if len(set(levels)) != len(levels):
+            self._problem("a level is listed twice", self._span(meta))
+        return n.FactType("level", levels=levels, span=self._span(meta))
+
+    @v_args(meta=True)
+    def let_decl(self, meta, items):
+        name, label, value = items[0].value, None, items[-1]
+        if len(items) == 3 and items[1] is not None:
+            label = _unquote(items[1])
+        return n.Let(name, label, value, span=self._span(meta))
+
+    let_clause = let_decl
+
+    @v_args(meta=True)
+    def rule_def(self, meta, items):
+        name = items[0].value
+        params = tuple(t.value for t in items[1:-1] if t is not None)
+        return n.RuleDef(name, params, items[-1], span=self._span(meta))
+
+    # --- indicators
+    @v_args(meta=True)
+    def node(self, meta, items):
+        code = items[0].value
+        rest = list(items[1:])
+        name = None
+        if rest and isinstance(rest[0], Token) and rest[0].type == "STRING":
+            name = _unquote(rest.pop(0))
+        weight_token = rest.pop(0)
+        if weight_token.type == "PERCENT":
+            weight = n.Number(_number(weight_token.value[:-1]) / 100, True,
+                              span=_tok_span(weight_token, self.path))
+        else:
+            weight = n.Number(_number(weight_token.value), span=_tok_span(weight_token, self.path))
+        bonus = False
+        if rest and isinstance(rest[0], Token) and rest[0].type == "BONUS":
+            bonus = True
+            rest.pop(0)
+        body = rest[0]
+        span = self._span(meta)
+        if isinstance(body, n.Rule):
+            return n.Indicator(code, name, weight, bonus, rule=body, span=span)
+        fields = {"explain": None, "standard": None}
+        notes, facts, lets, points, children, rules = [], [], [], [], [], []
+        for kind, value, item_span in body:
+            if kind in ("explain", "standard"):
+                if fields[kind] is not None:
+                    self._problem(f"`{kind}` is given twice in {code}", item_span)
+                fields[kind] = value
+            elif kind == "note":
+                notes.append(value)
+            elif kind == "fact":
+                facts.append(value)
+            elif kind == "let":
+                lets.append(value)
+            elif kind == "point":
+                points.append(value)
+            elif kind == "node":
+                children.append(value)
+            elif kind == "score":
+                rules.append(value)
+        if len(rules) > 1:
+            self._problem(f"{code} has more than one `score:` rule", rules[1].span,
+                          "join the clauses into one rule with ';'")
+        rule = rules[0] if rules else None
+        return n.Indicator(code, name, weight, bonus, fields["explain"], fields["standard"],
+                           tuple(notes), tuple(facts), tuple(lets), rule, tuple(points),
+                           tuple(children), span=span)
+
+    def block(self, items):
+        out = []
+        for item in items:
+            if item is None:
+                continue
+            if isinstance(item, n.FactDecl):
+                out.append(("fact", item, item.span))
+            elif isinstance(item, n.Let):
+                out.append(("let", item, item.span))
+            elif isinstance(item, n.Point):
+                out.append(("point", item, item.span))
+            elif isinstance(item, n.Indicator):
+                out.append(("node", item, item.span))
+            elif isinstance(item, n.Rule):
+                out.append(("score", item, item.span))
+            else:
+                out.append(item)
+        return out
+
+    @v_args(meta=True)
+    def explain(self, meta, items):
+        return ("explain", _unquote(items[0]), self._span(meta))
+
+    @v_args(meta=True)
+    def standard(self, meta, items):
+        return ("standard", _unquote(items[0]), self._span(meta))
+
+    @v_args(meta=True)
+    def note(self, meta, items):
+        return ("note", _unquote(items[0]), self._span(meta))
+
+    def score(self, items):
+        return items[0]
+
+    @v_args(meta=True)
+    def point(self, meta, items):
+        label, (is_share, weight), rule = items
+        return n.Point(label, is_share, weight, rule, span=self._span(meta))
+
+    def point_points(self, items):
+        return (False, items[0])
+
+    def point_share(self, items):
+        return (True, items[0])
+
+    # --- rules
+    @v_args(meta=True)
+    def rule(self, meta, items):
+        return n.Rule(tuple(items), span=self._span(meta))
+
+    @v_args(meta=True)
+    def guarded(self, meta, items):
+        return n.Guarded(items[0], items[2], span=self._span(meta))
+
+    @v_args(meta=True)
+    def otherwise(self, meta, items):
+        return n.Otherwise(items[1], span=self._span(meta))
+
+    @v_args(meta=True)
+    def result(self, meta, items):
+        return n.Result(items[0], span=self._span(meta))
+
+    @v_args(meta=True)
+    def step(self, meta, items):
+        mode, size, direction, reference, _arrow, delta, base = items
+        return n.Step(mode, size, direction.value, reference, delta, base, span=self._span(meta))
+
+    def step_whole(self, _):
+        return n.STEP_WHOLE
+
+    def step_started(self, _):
+        return n.STEP_STARTED
+
+    def step_pro_rata(self, _):
+        return n.STEP_PRO_RATA
+
+    @v_args(meta=True)
+    def each(self, meta, items):
+        count, _arrow, delta, base = items
+        return n.Each(count, delta, base, span=self._span(meta))
+
+    def base(self, items):
+        return items[0]
+
+    @v_args(meta=True)
+    def floor(self, meta, items):
+        return n.Floor(items[0], span=self._span(meta))
+
+    @v_args(meta=True)
+    def cap(self, meta, items):
+        return n.Cap(items[0], span=self._span(meta))
+
+    @v_args(meta=True)
+    def deduct_max(self, meta, items):
+        return n.DeductAtMost(items[0], span=self._span(meta))
+
+    @v_args(meta=True)
+    def flag(self, meta, items):
+        kind, condition = items
+        message = None if kind.type == "FLAG_OVER" else _unquote(kind)
+        return n.Flag(message, condition, span=self._span(meta))
+
+    @v_args(meta=True)
+    def not_applicable(self, meta, items):
+        return n.NotApplicable(span=self._span(meta))
+
+    # --- expressions
+    @v_args(meta=True)
+    def or_(self, meta, items):
+        return n.Logical("or", items[0], items[1], span=self._span(meta))
+
+    @v_args(meta=True)
+    def and_(self, meta, items):
+        return n.Logical("and", items[0], items[1], span=self._span(meta))
+
+    @v_args(meta=True)
+    def not_(self, meta, items):
+        return n.Not(items[0], span=self._span(meta))
+
+    _OPS = {"≥": ">=", "≤": "<=", "≠": "!=", "×": "*", "÷": "/"}
+
+    @v_args(meta=True)
+    def compare(self, meta, items):
+        left, op, right = items
+        return n.Compare(self._OPS.get(op.value, op.value), left, right, span=self._span(meta))
+
+    @v_args(meta=True)
+    def in_interval(self, meta, items):
+        return n.InInterval(items[0], items[1], span=self._span(meta))
+
+    def _interval(low_closed, high_closed):
+        @v_args(meta=True)
+        def build(self, meta, items):
+            return n.Interval(items[0], items[1], low_closed, high_closed, span=self._span(meta))
+        return build
+
+    closed_closed = _interval(True, True)
+    closed_open = _interval(True, False)
+    open_closed = _interval(False, True)
+    open_open = _interval(False, False)
+
+    @v_args(meta=True)
+    def binary(self, meta, items):
+        left, op, right = items
+        return n.Binary(self._OPS.get(op.value, op.value), left, right, span=self._span(meta))
+
+    @v_args(meta=True)
+    def share_of(self, meta, items):
+        return n.Binary("of", items[0], items[1], span=self._span(meta))
+
+    @v_args(meta=True)
+    def unary(self, meta, items):
+        op, operand = items
+        if op.value == "-" and isinstance(operand, n.Number) and operand.value >= 0 \
+                and not operand.value.is_signed():
+            # Keep -0.1 one literal: formatting and interval checks read it directly.
+            return n.Number(-operand.value, operand.is_percent, span=self._span(meta))
+        return n.Unary(op.value, operand, span=self._span(meta))
+
+    @v_args(meta=True)
+    def number(self, meta, items):
+        return n.Number(_number(items[0].value), span=self._span(meta))
+
+    @v_args(meta=True)
+    def percent(self, meta, items):
+        return n.Number(_number(items[0].value[:-1]) / 100, True, span=self._span(meta))
+
+    @v_args(meta=True)
+    def string(self, meta, items):
+        return n.String(_unquote(items[0]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def true(self, meta, items):
+        return n.Boolean(True, span=self._span(meta))
+
+    @v_args(meta=True)
+    def false(self, meta, items):
+        return n.Boolean(False, span=self._span(meta))
+
+    @v_args(meta=True)
+    def full(self, meta, items):
+        return n.Full(span=self._span(meta))
+
+    @v_args(meta=True)
+    def weight_ref(self, meta, items):
+        return n.WeightRef(span=self._span(meta))
+
+    @v_args(meta=True)
+    def name(self, meta, items):
+        return n.Name(items[0].value, span=self._span(meta))
+
+    @v_args(meta=True)
+    def call(self, meta, items):
+        func = items[0].value
+        args = tuple(a for a in items[1:] if a is not None)
+        return n.Call(func, args, span=self._span(meta))
+
+
+MONEY_UNITS = {"元": Decimal(1), "千元": Decimal(1000), "万元": Decimal(10000),
+               "亿元": Decimal(100000000)}
