@@ -1171,6 +1171,7 @@ class RangeAnalysis:
     def _refine(self, cond, holds: bool):
         found = guard_set(cond, self.scope)
         if found is None:
+            self._refine_relation(cond, holds)
             return
         subject, values = found
         if not isinstance(values, RealSet):
@@ -1180,6 +1181,23 @@ class RangeAnalysis:
         b = iv.from_set(current)
         if b is not None:
             self.refined.insert(0, (subject, b))
+
+    def _refine_relation(self, cond, holds: bool):
+        """`a <= b` between two facts: refine the differences a − b and b − a."""
+        if not isinstance(cond, n.Compare) or cond.op in ("==", "!="):
+            return
+        op = cond.op
+        if not holds:
+            op = {">=": "<", ">": "<=", "<=": ">", "<": ">="}[op]
+        zero = Decimal(0)
+        # a op b  ⇔  a − b op 0  ⇔  b − a (flipped op) 0
+        sets = {">=": Bounds(zero, iv.INF), ">": Bounds(zero, iv.INF),
+                "<=": Bounds(iv.NEG_INF, zero), "<": Bounds(iv.NEG_INF, zero)}
+        flipped = {">=": "<=", ">": "<", "<=": ">=", "<": ">"}
+        for expr, rel in ((n.Binary("-", cond.left, cond.right), op),
+                          (n.Binary("-", cond.right, cond.left), flipped[op])):
+            current = self.bounds(expr)
+            self.refined.insert(0, (expr, iv.meet(current, sets[rel])))
 
     def rule_bounds(self, rule: n.Rule) -> Tuple[Decimal, Decimal]:
         outcomes: List[Bounds] = []
