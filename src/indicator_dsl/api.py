@@ -9,7 +9,7 @@ from .checker import CheckedSet, check
 from .errors import Diagnostic, SetError, SourceText
 from .evaluator import Evaluation, Evaluator
 from .facts import Facts
-from .parser import parse, read_source
+from .parser import parse_recovering, read_source
 
 
 class IndicatorSet:
@@ -46,9 +46,29 @@ class IndicatorSet:
         return self._evaluator.evaluate(facts)
 
 
+# Check findings that stay meaningful when some lines were dropped for syntax errors.
+_RELIABLE_AFTER_SYNTAX_ERRORS = {"type", "name", "bands", "unreachable", "range", "duplicate", "step"}
+
+
 def check_text(text: str, path: str = "<string>") -> CheckedSet:
-    """Parse and check; syntax errors raise, check problems are in ``.diagnostics``."""
-    return check(parse(text, path), SourceText(path, text))
+    """Parse and check; check problems are in ``.diagnostics``.
+
+    Syntax errors raise :class:`SetError`, together with the check errors of the
+    lines that did parse (those that cannot be caused by the dropped lines), so one
+    run reports every problem it can."""
+    tree, syntax = parse_recovering(text, path)
+    if not syntax:
+        return check(tree, SourceText(path, text))
+    found = list(syntax)
+    if tree is not None:
+        try:
+            checked = check(tree, SourceText(path, text))
+            found += [d for d in checked.diagnostics
+                      if d.is_error and d.code in _RELIABLE_AFTER_SYNTAX_ERRORS]
+        except RecursionError:  # pragma: no cover - parser limits nesting
+            pass
+    found.sort(key=lambda d: (d.line or 0, d.column or 0))
+    raise SetError(found)
 
 
 def loads_set(text: str, path: str = "<string>") -> IndicatorSet:

@@ -719,6 +719,8 @@ class _Checker:
                         and all(s == subjects[0] for s in subjects))
         if same_subject:
             subject = subjects[0]
+            self._percent_display = is_percent_like(subject, scope) or any(
+                _has_percent_literal(g.condition) for g in chain)
             kind = analysed[0][1].__class__
             if not all(isinstance(a[1], kind) for a in analysed):
                 return True
@@ -726,7 +728,7 @@ class _Checker:
             for guard, (_, chosen) in zip(chain, analysed):
                 if _subset(chosen, taken):
                     self.error("this clause can never apply: earlier clauses already take "
-                               f"every value it covers ({_show(chosen, subject, scope)})",
+                               f"every value it covers ({_show(chosen, subject, scope, self._percent_display)})",
                                guard.span, "remove it or fix its bounds", code="unreachable")
                 taken = _union(taken, chosen)
             # Overlaps between written bands `x in [a, b)`.
@@ -738,7 +740,7 @@ class _Checker:
                     if not common.empty:
                         line = g1.span.line if g1.span else "?"
                         self.error(f"this band overlaps the band on line {line}: both take "
-                                   f"{_show(common, subject, scope)}", g2.span,
+                                   f"{_show(common, subject, scope, self._percent_display)}", g2.span,
                                    "make one edge exclusive: [a, b) and [b, c)",
                                    code="bands")
             if not has_fallback:
@@ -748,7 +750,7 @@ class _Checker:
                     if not _is_empty(left):
                         self.error(f"no clause of {what} applies when "
                                    f"{self._describe(subject)} is "
-                                   f"{_show(left, subject, scope)}", rule.span,
+                                   f"{_show(left, subject, scope, self._percent_display)}", rule.span,
                                    "add `else -> …` or close the gap between the bands",
                                    code="bands")
         elif not has_fallback and chain:
@@ -942,6 +944,19 @@ class _Complement(frozenset):
     """Every value except these (from `!=`)."""
 
 
+def _has_percent_literal(expr) -> bool:
+    if isinstance(expr, n.Number):
+        return expr.is_percent
+    if attrs.has(type(expr)):
+        for field in attrs.fields(type(expr)):
+            value = getattr(expr, field.name)
+            if field.name != "span" and attrs.has(type(value)) and _has_percent_literal(value):
+                return True
+            if isinstance(value, tuple) and any(_has_percent_literal(v) for v in value):
+                return True
+    return False
+
+
 def _empty_like(values):
     return RealSet() if isinstance(values, RealSet) else frozenset()
 
@@ -980,9 +995,10 @@ def _is_empty(values) -> bool:
     return values.empty if isinstance(values, RealSet) else not values
 
 
-def _show(values, subject, scope) -> str:
+def _show(values, subject, scope, percent=None) -> str:
     if isinstance(values, RealSet):
-        percent = is_percent_like(subject, scope)
+        if percent is None:
+            percent = is_percent_like(subject, scope)
         from .numbers import percent as pct
 
         return values.show(pct if percent else plain)

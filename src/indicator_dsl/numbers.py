@@ -56,12 +56,18 @@ def plain(value: Decimal) -> str:
     return text
 
 
-def percent(value: Decimal, places: int = 4) -> str:
-    """0.8688 → 86.88%; at most ``places`` decimals, trailing zeros dropped."""
+def percent(value: Decimal, places: int = 2) -> str:
+    """0.968757 → 96.88%: ``places`` decimals, trailing zeros dropped.
+
+    A value that is not whole but would show as a whole percentage (99.999% → 100%)
+    keeps more digits, so a justification never says "100%，低于100%"."""
     if not value.is_finite():
         return plain(value)
     with decimal.localcontext(CONTEXT):
-        scaled = (value * HUNDRED).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        exact = value * HUNDRED
+        scaled = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        if scaled != exact and scaled == scaled.to_integral_value():
+            scaled = exact.quantize(Decimal(1).scaleb(-6), rounding=ROUND_HALF_UP)
     return plain(scaled) + "%"
 
 

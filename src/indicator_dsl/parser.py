@@ -135,6 +135,15 @@ def parse_file(path: str | Path) -> n.SetFile:
 
 def parse(text: str, path: str = "<string>") -> n.SetFile:
     """Parse a whole file. Raises :class:`SetError` listing every syntax error."""
+    tree, diagnostics = parse_recovering(text, path)
+    if diagnostics:
+        raise SetError(diagnostics)
+    return tree
+
+
+def parse_recovering(text: str, path: str = "<string>"):
+    """(tree, syntax diagnostics). With errors, the tree is built from the lines that
+    parsed (None if nothing could be recovered), so later checks can still run on them."""
     if "\x00" in text:
         raise SetError(Diagnostic(ERROR, "text contains NUL characters", file=path))
     source = SourceText(path, text)
@@ -142,6 +151,7 @@ def parse(text: str, path: str = "<string>") -> n.SetFile:
     diagnostics: List[Diagnostic] = []
     set_aside: set = set()
     parser, postlex = _lark()
+    tree = None
     while True:
         try:
             tree = parser.parse("\n".join(lines))
@@ -158,12 +168,12 @@ def parse(text: str, path: str = "<string>") -> n.SetFile:
                     progress = True
             if not progress or len(diagnostics) >= MAX_SYNTAX_ERRORS:
                 break
-    if diagnostics:
-        raise SetError(diagnostics)
+    if tree is None:
+        return None, diagnostics
     try:
-        return _Builder(path, source).build(tree)
+        return _Builder(path, source).build(tree), diagnostics
     except _BuildError as exc:
-        raise SetError(exc.diagnostics) from None
+        return None, diagnostics + exc.diagnostics
 
 
 # ------------------------------------------------------------ error handling
@@ -339,7 +349,7 @@ class _Builder(Transformer_NonRecursive):
     def __init__(self, path: str, source: SourceText):
         super().__init__()
         self.path = path
-        self.source = source
+        self.source_text = source
         self.problems: List[Diagnostic] = []
 
     def build(self, tree: Tree) -> n.SetFile:
@@ -355,7 +365,7 @@ class _Builder(Transformer_NonRecursive):
                       meta.start_pos, meta.end_pos)
 
     def _problem(self, message, span, hint=None):
-        self.problems.append(self.source.diagnostic(ERROR, message, span, hint, code="syntax"))
+        self.problems.append(self.source_text.diagnostic(ERROR, message, span, hint, code="syntax"))
 
     # --- file
     @v_args(meta=True)
