@@ -766,7 +766,7 @@ class _Checker:
 
     def _domain(self, subject, scope, leaf):
         if isinstance(subject, n.Name):
-            binding = scope.lookup(subject.name)
+            binding = scope.lookup(subject.name) or self.facts.get(subject.name)
             if isinstance(binding, FactInfo):
                 if binding.kind == "bool":
                     return frozenset([True, False])

@@ -141,11 +141,11 @@ def format_rule(rule: n.Rule, indent: str = "", width: int = 100) -> str:
 def _label(label: str) -> str:
     import re
 
-    return label if re.fullmatch(r"(?!\d)[\w①-⑳]+", label) and label not in _KEYWORDS \
+    return label if re.fullmatch(r"(?!\d)[\w①-⑳]+", label) and label not in KEYWORDS \
         else quote(label)
 
 
-_KEYWORDS = {"set", "region", "year", "source", "total", "grades", "round", "fact", "let",
+KEYWORDS = {"set", "region", "year", "source", "total", "grades", "round", "fact", "let",
              "rule", "weight", "bonus", "explain", "standard", "note", "score", "point",
              "share", "else", "per", "whole", "started", "pro", "rata", "below", "above", "off",
              "each", "from", "floor", "cap", "deduct", "at", "most", "flag", "over", "if", "na",

@@ -54,17 +54,23 @@ class _NewlinePostLexer:
 
     def __init__(self) -> None:
         self.previous: Optional[Token] = None
+        self.joined: Optional[Token] = None  # the token a swallowed newline followed
         self.depth_exceeded: Optional[Token] = None
 
     def process(self, stream):
         previous = None
         depth = 0
         self.previous = None
+        self.joined = None
         for token in stream:
             if token.type == "_NL":
+                if previous is not None and previous.type in _CONTINUATION \
+                        and previous.type not in ("SEMICOLON", "COMMA", "LBRACE"):
+                    self.joined = previous
                 if depth > 0 or previous is None or previous.type in _CONTINUATION \
                         or previous.type == "_NL":
                     continue
+                self.joined = None
             elif token.type == "RBRACE" and previous is not None and previous.type != "_NL":
                 newline = Token.new_borrow_pos("_NL", "\n", token)
                 self.previous = previous = newline
@@ -193,20 +199,27 @@ _FULL_WIDTH = {"；": ";", "，": ",", "（": "(", "）": ")", "：": ":", "“"
                "＜": "<", "。": "", "　": " "}
 
 
+_FIRST = ["RBRACE", "ARROW", "SEMICOLON", "RPAR", "RSQB", "COLON", "_NL", "NUMBER", "NAME",
+          "STRING", "WEIGHT", "COMP_OP"]
+
+
 def _human_expected(expected) -> str:
+    terms = [t for t in expected if t not in ("RECOVER", "$END") and not t.startswith("__")]
+    terms.sort(key=lambda t: (_FIRST.index(t) if t in _FIRST else len(_FIRST), t))
     names = []
-    for term in sorted(expected):
+    for term in terms:
         if term in _TERMINAL_NAMES:
-            names.append(_TERMINAL_NAMES[term])
-        elif term.startswith("__"):
-            continue
+            name = _TERMINAL_NAMES[term]
         elif term.isupper() and not term.startswith("_"):
-            names.append(f"'{term.lower()}'")
-    names = sorted(set(names))
+            name = f"'{term.lower()}'"
+        else:
+            continue
+        if name not in names:
+            names.append(name)
     if not names:
         return "something else"
-    if len(names) > 8:
-        names = names[:8] + ["…"]
+    if len(names) > 10:
+        names = names[:10] + ["…"]
     return ", ".join(names)
 
 
@@ -246,9 +259,10 @@ def _describe(exc: UnexpectedInput, postlex: _NewlinePostLexer, source: SourceTe
         if token.type == "$END":
             message = f"the file ends too early; expected {expected}"
             hint = "is a '}' missing?" if "'}'" in expected else None
-            return Diagnostic(ERROR, message, file=path, line=len(lines), column=1,
-                              source_line=source.line(len(lines)), hint=hint,
-                              code="syntax"), []
+            last = max((i + 1 for i, text in enumerate(lines) if text.strip()), default=1)
+            end_col = len(source.line(last) or "") + 1
+            return Diagnostic(ERROR, message, file=path, line=last, column=end_col,
+                              source_line=source.line(last), hint=hint, code="syntax"), []
         if token.type == "_NL":
             message = f"the line ends too early; expected {expected}"
             at_line = token.line
@@ -259,6 +273,17 @@ def _describe(exc: UnexpectedInput, postlex: _NewlinePostLexer, source: SourceTe
             at_line, at_col = token.line, token.column
         hint = _hint_for(token, exc, previous)
         bad = [at_line]
+        joined = postlex.joined
+        if joined is not None and joined.line < at_line and not (
+                previous is not None and previous.type in _CONTINUATION
+                and previous.line < at_line):
+            # A line ended in an operator, so the next line was read as its continuation.
+            message = (f"the line ends with {joined.value!r}, so the next line was read as "
+                       f"its continuation; then came {token.value!r}")
+            hint = (f"finish the expression after {joined.value!r}, or remove it")
+            return Diagnostic(ERROR, message, file=path, line=joined.line, column=joined.column,
+                              source_line=source.line(joined.line), hint=hint,
+                              code="syntax"), list(range(joined.line, token.line + 1))
         if previous is not None and previous.type in _CONTINUATION and previous.line < at_line:
             # The statement before ran on into this line: it is the broken one.
             message = (f"the statement ends after {previous.value!r}; expected "
@@ -288,8 +313,13 @@ def _hint_for(token: Token, exc: UnexpectedToken, previous: Optional[Token]) -> 
         return "compare with == ; `=` only names a value in `let x = …`"
     if "ARROW" in expected and token.type in ("SEMICOLON", "_NL"):
         return "a clause is `condition -> score`; `else -> score` ends a chain"
-    if value in ("and", "or", "not", "in", "of", "per", "each", "else", "full", "weight"):
+    from .formatter import KEYWORDS
+
+    if value in KEYWORDS and token.type != "NAME":
         return f"{value!r} is a keyword and cannot be used as a name"
+    if previous is not None and previous.value in KEYWORDS and previous.type != "NAME" \
+            and token.type in ("COMP_OP", "ADD_OP", "MUL_OP", "ARROW"):
+        return f"{previous.value!r} is a keyword and cannot be used as a name; rename the fact"
     if token.type == "NAME" and previous is not None and previous.type in ("NUMBER", "PERCENT"):
         return "is an operator (*, +, -, /, of) or a ';' missing between clauses?"
     if token.type == "STRING" and "NAME" in expected:

@@ -1,0 +1,177 @@
+"""The indicator-eval command, run as a real subprocess."""
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from conftest import ROOT
+
+CARD = "fact actual, target: count\nC114 weight 5: ratio(actual, target) >= 1 -> full; " \
+       "per 5% below -> -0.1; floor 0\n"
+
+
+@pytest.fixture
+def card(tmp_path):
+    path = tmp_path / "card.ind"
+    path.write_text(CARD, encoding="utf-8")
+    return path
+
+
+def facts(tmp_path, text, name="facts.yaml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_help_lists_commands_and_exit_codes(cli):
+    out = cli("--help")
+    assert out.returncode == 0
+    assert "eval" in out.stdout and "check" in out.stdout and "exit codes" in out.stdout
+    assert cli("eval", "--help").returncode == 0
+    assert cli("check", "--help").returncode == 0
+
+
+def test_usage_error_exits_2(cli):
+    out = cli("eval")
+    assert out.returncode == 2 and "usage" in out.stderr
+
+
+@pytest.mark.parametrize("actual,score", [
+    (95, 4.9), (96, 5), (90, 4.8), (0, 3), (100, 5), (120, 5), (94.99, 4.9), (85, 4.7),
+    (89.99, 4.8), (50, 4), (5, 3.1), (4.99, 3.1), (4.9, 3.1), (99.99, 5), (80.01, 4.7)])
+def test_design_card_json(cli, card, tmp_path, actual, score):
+    kind = "number" if isinstance(actual, float) else "count"
+    card.write_text(CARD.replace("count", kind), encoding="utf-8")
+    f = facts(tmp_path, f"indicators:\n  C114:\n    actual: {actual}\n    target: 100\n")
+    out = cli("eval", card, f, "--format", "json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout, parse_float=Decimal)
+    leaf = doc["indicators"][0]
+    assert leaf["code"] == "C114" and leaf["parent"] is None
+    assert leaf["score"] == Decimal(str(score))
+    assert doc["total"] == Decimal(str(score)) and doc["max"] == 5
+    assert doc["grade"] is None
+    assert leaf["status"] == "scored" and leaf["explanation"]
+    # The number's text is the exact decimal: 4.9, never 4.8999999.
+    assert f'"score": {score}' in out.stdout.replace(".0,", ",") or \
+        f'"score": {int(score)}' in out.stdout
+
+
+def test_division_by_zero_names_target_and_exits_1(cli, card, tmp_path):
+    f = facts(tmp_path, "indicators:\n  C114:\n    actual: 95\n    target: 0\n")
+    out = cli("eval", card, f)
+    assert out.returncode == 1
+    assert "division by zero" in out.stderr and "target" in out.stderr
+    assert "card.ind:2:" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_missing_fact_is_never_zero(cli, card, tmp_path):
+    f = facts(tmp_path, "indicators:\n  C114:\n    actual: 95\n")
+    out = cli("eval", card, f, "--format", "json")
+    assert out.returncode == 1
+    assert "fact 'target' is missing" in out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["indicators"][0]["status"] == "error" and doc["indicators"][0]["score"] is None
+    assert doc["total"] is None
+
+
+def test_wrong_type_points_at_the_facts_line(cli, card, tmp_path):
+    f = facts(tmp_path, "indicators:\n  C114:\n    actual: many\n    target: 100\n")
+    out = cli("eval", card, f)
+    assert out.returncode == 4
+    assert "facts.yaml:3:13" in out.stderr and "actual" in out.stderr
+
+
+def test_unknown_code_in_facts_suggests(cli, card, tmp_path):
+    f = facts(tmp_path, "indicators:\n  C141:\n    actual: 1\n  C114:\n    actual: 1\n"
+                        "    target: 1\n")
+    out = cli("eval", card, f)
+    assert out.returncode == 4
+    assert "unknown indicator code 'C141'" in out.stderr and "C114" in out.stderr
+
+
+def test_broken_yaml(cli, card, tmp_path):
+    f = facts(tmp_path, "indicators:\n  C114: [1, 2\n")
+    out = cli("eval", card, f)
+    assert out.returncode == 4 and "broken YAML" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("name,text", [
+    ("f.json", '{"indicators": {"C114": {"actual": 95, "target": 100}}}'),
+    ("f.toml", "[indicators.C114]\nactual = 95\ntarget = 100\n"),
+    ("f.yml", "indicators:\n  C114: {actual: 95, target: 100}\n")])
+def test_facts_formats_by_extension(cli, card, tmp_path, name, text):
+    out = cli("eval", card, facts(tmp_path, text, name), "-f", "json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["total"] == 4.9
+
+
+def test_table_and_markdown(cli, card, tmp_path):
+    f = facts(tmp_path, "name: 示例项目\nindicators:\n  C114: {actual: 87, target: 100}\n")
+    table = cli("eval", card, f)
+    assert table.returncode == 0
+    assert "C114" in table.stdout and "4.8" in table.stdout and "总分：4.8 / 5" in table.stdout
+    assert "共2档" in table.stdout
+    md = cli("eval", card, f, "--format", "markdown")
+    assert md.returncode == 0 and "| C114 |" in md.stdout and "扣分情况" in md.stdout
+
+
+def test_output_file_written_atomically_and_never_over_inputs(cli, card, tmp_path):
+    f = facts(tmp_path, "indicators:\n  C114: {actual: 87, target: 100}\n")
+    report = tmp_path / "report.md"
+    out = cli("eval", card, f, "-f", "markdown", "-o", report)
+    assert out.returncode == 0 and report.read_text(encoding="utf-8").startswith("#")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".report")]
+    # A failing run leaves the previous report untouched.
+    before = report.read_text(encoding="utf-8")
+    bad = facts(tmp_path, "indicators:\n  C114: {actual: 87, target: 0}\n", "bad.yaml")
+    out = cli("eval", card, bad, "-f", "markdown", "-o", report)
+    assert out.returncode == 1 and "was not written" in out.stderr
+    assert report.read_text(encoding="utf-8") == before
+    # The inputs are never overwritten.
+    out = cli("eval", card, f, "-o", f)
+    assert out.returncode == 5 and "refusing" in out.stderr
+    assert "actual: 87" in f.read_text(encoding="utf-8")
+
+
+def test_check_reports_every_error_with_caret_and_exit_3(cli, tmp_path):
+    bad = tmp_path / "bad.ind"
+    bad.write_text("total 10\nA weight 4: ratoi(a, b)\nB weight 5: x -> full\n",
+                   encoding="utf-8")
+    out = cli("check", bad)
+    assert out.returncode == 3
+    err = out.stderr
+    assert "bad.ind:1:1: error: the top-level weights add up to 9" in err
+    assert "did you mean 'ratio'?" in err
+    assert "no clause of B applies" in err
+    assert "^" in err and "hint:" in err
+
+
+def test_check_ok_and_warnings_exit_0(cli, tmp_path):
+    ok = tmp_path / "ok.ind"
+    ok.write_text("C114 weight 5: ratio(actual, target) >= 1 -> full; per 5% below -> -0.1; "
+                  "floor 0\n", encoding="utf-8")
+    out = cli("check", ok)
+    assert out.returncode == 0
+    assert "not declared" in out.stderr and "ok — 1 indicators" in out.stdout
+
+
+def test_missing_files_exit_5(cli, tmp_path, card):
+    assert cli("check", tmp_path / "nope.ind").returncode == 5
+    out = cli("eval", card, tmp_path / "nope.yaml")
+    assert out.returncode == 5 and "not found" in out.stderr
+
+
+def test_bundled_example_from_readme(cli):
+    out = cli("eval", ROOT / "examples" / "c114.ind", ROOT / "examples" / "c114.facts.yaml")
+    assert out.returncode == 0 and "4.8" in out.stdout
+
+
+def test_binary_set_file(cli, tmp_path, card):
+    junk = tmp_path / "junk.ind"
+    junk.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    out = cli("check", junk)
+    assert out.returncode == 3 and "NUL" in out.stderr and "Traceback" not in out.stderr
