@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Mapping, Union
+from decimal import Decimal
+from typing import Dict, List, Mapping, Optional, Union
 
 from .checker import CheckedSet, check
 from .errors import Diagnostic, SetError, SourceText
@@ -44,6 +45,15 @@ class IndicatorSet:
         if not isinstance(facts, Facts):
             facts = Facts.from_mapping(dict(facts))
         return self._evaluator.evaluate(facts)
+
+    def scores(self, facts: Union[Facts, Mapping]) -> Dict[str, Optional[Decimal]]:
+        """Scores alone, by code, plus ``"total"`` — the fast path for many projects.
+
+        Not-applicable indicators map to None; an indicator that cannot be scored
+        raises :class:`EvaluationError`."""
+        if not isinstance(facts, Facts):
+            facts = Facts.from_mapping(dict(facts))
+        return self._evaluator.scores(facts)
 
 
 # Check findings that stay meaningful when some lines were dropped for syntax errors.

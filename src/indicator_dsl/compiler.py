@@ -17,7 +17,8 @@ from . import nodes as n
 from .checker import (BOOL, FactInfo, LetInfo, CheckedIndicator, CheckedSet, Scope,
                       constant_value, is_percent_like, step_subject)
 from .facts import CoercionError, Facts, Where, coerce
-from .numbers import ONE, ZERO, plain, round_half_up, started_steps, whole_steps
+from .numbers import (ONE, ZERO, plain, round_in_context, started_steps_in_context,
+                      whole_steps_in_context)
 
 _UNSET = object()
 
@@ -35,19 +36,32 @@ class RuleFailure(Exception):
 
 
 class Decision:
-    """What a rule decided: the score (or not applicable) and why."""
+    """What a rule decided: the score (or not applicable) and why.
 
-    __slots__ = ("score", "na", "clause", "text", "stated", "warnings", "kind")
+    The justification is worded only when someone reads ``text``: scoring many
+    projects for their numbers alone never formats a sentence.
+    """
 
-    def __init__(self, score: Optional[Decimal], text: str, clause: str, *, na=False,
+    __slots__ = ("score", "na", "clause", "_text", "suffixes", "stated", "warnings", "kind",
+                 "details")
+
+    def __init__(self, score: Optional[Decimal], text, clause: str, *, na=False,
                  stated=False, kind="guard"):
         self.score = score
         self.na = na
-        self.text = text
+        self._text = text  # a string, or a function that words it
+        self.suffixes: List[str] = []
         self.clause = clause
         self.stated = stated  # the text already says the final score
         self.warnings: List[str] = []
         self.kind = kind
+        self.details = None  # a function giving the step's or count's intermediate values
+
+    @property
+    def text(self) -> str:
+        if callable(self._text):
+            self._text = self._text()
+        return self._text + "".join(self.suffixes)
 
 
 class Frame:
@@ -61,8 +75,8 @@ class Frame:
         self.full = plan.weight
         self.fact_values = [_UNSET] * len(plan.fact_slots)
         self.let_values = [_UNSET] * plan.let_count
-        self.observations: List[str] = []
-        self.values: Dict[str, str] = {}
+        self.observations: List[tuple] = []  # worded by explain.observation()
+        self.values: Dict[str, tuple] = {}  # label -> (value, as percent)
 
     def fact(self, slot: int):
         value = self.fact_values[slot]
@@ -107,8 +121,7 @@ class LeafPlan:
         except CoercionError as exc:
             raise RuleFailure(f"{self.code}: fact {name!r} {exc.message}", span, exc.hint,
                               where=found.where) from None
-        label = info.label or name
-        values[label] = explain.show(value, info.kind == "percent")
+        values[info.label or name] = (value, info.kind == "percent")
         return value
 
 
@@ -129,7 +142,8 @@ class _LeafCompiler:
         self.leaf = leaf
         self.plan = LeafPlan(leaf, checked)
         self.fact_slot: Dict[Tuple[str, bool], int] = {}
-        self.let_slot: Dict[int, Tuple[int, Callable]] = {}
+        self.let_slot: Dict[object, Tuple[int, Callable]] = {}
+        self.shared = _repeated_calls(leaf)
 
     def text(self, node) -> str:
         return self.checked.text_of(node)
@@ -165,14 +179,17 @@ class _LeafCompiler:
                 if decision.na:
                     raise RuleFailure(f"{self.leaf.code}: point {point.label} cannot be "
                                       "`na`; only a whole indicator can", point.span)
-                score = round_half_up(decision.score, step)
+                score = round_in_context(decision.score, step)
                 total += score
-                said = decision.text if decision.stated else \
-                    f"{decision.text}，得{explain.points(score)}"
-                texts.append(f"{point.label}{said}")
+                texts.append((point.label, decision, score))
                 warnings.extend(decision.warnings)
-            d = Decision(total, "；".join(texts) + f"；合计{explain.points(total)}",
-                         "points", stated=True, kind="points")
+
+            def word(texts=texts, total=total):
+                said = [f"{label}{d.text}" if d.stated else
+                        f"{label}{d.text}，得{explain.points(score)}" for label, d, score in texts]
+                return "；".join(said) + f"；合计{explain.points(total)}"
+
+            d = Decision(total, word, "points", stated=True, kind="points")
             d.warnings = warnings
             return d
 
@@ -218,14 +235,14 @@ class _LeafCompiler:
                 if decision is not None:
                     break
             if decision is None:
-                seen = "；".join(frame.observations)
+                seen = explain.observations(frame.observations, "；")
                 raise RuleFailure(f"{code}: no clause of the rule applies" +
                                   (f" ({seen})" if seen else ""), rule_span,
                                   "add `else -> …` to the rule, or check the facts")
             for cond, clause in flags:
                 frame.observations = []
                 if cond(frame):
-                    seen = "，".join(frame.observations)
+                    seen = explain.observations(frame.observations)
                     if clause.message is None:
                         decision.warnings.append(
                             f"超额完成：{seen}，完成值高于指标值较多，请按偏离度分析原因")
@@ -240,21 +257,21 @@ class _LeafCompiler:
                 limit = fn(frame)
                 if score < full - limit:
                     score = full - limit
-                    decision.text += f"，最多扣{explain.points(limit)}"
+                    decision.suffixes.append(f"，最多扣{explain.points(limit)}")
                     decision.stated = False
             for fn, clause in floors:
                 low = fn(frame)
                 if score < low:
                     score = low
-                    decision.text += "，扣完为止" if low == 0 else \
-                        f"，最低{explain.points(low)}"
+                    decision.suffixes.append("，扣完为止" if low == 0 else
+                                             f"，最低{explain.points(low)}")
                     decision.stated = False
             for fn, clause in caps:
                 high = fn(frame)
                 if score > high:
                     score = high
-                    decision.text += "，以满分为限" if high == full else \
-                        f"，最高{explain.points(high)}"
+                    decision.suffixes.append("，以满分为限" if high == full else
+                                             f"，最高{explain.points(high)}")
                     decision.stated = False
             decision.score = score
             return decision
@@ -275,17 +292,17 @@ class _LeafCompiler:
             return fn, "share"
         return fn, "formula"
 
-    def _word(self, kind: str, outcome, score: Decimal, frame: Frame) -> Tuple[str, bool]:
+    def _word(self, kind: str, outcome, score: Decimal, full: Decimal) -> str:
         if kind == "full":
-            return "得满分", score == frame.full
+            return "得满分"
         if kind == "zero":
-            return "不得分", True
+            return "不得分"
         if kind == "share":
             share = _share_of_weight(outcome)
-            return f"得权重的{explain.show(share, True)}，即{explain.points(score)}", True
+            return f"得权重的{explain.show(share, True)}，即{explain.points(score)}"
         if kind == "const":
-            return f"得{explain.points(score)}", True
-        return f"按 {self.text(outcome)} 计算", False
+            return f"得{explain.points(score)}"
+        return f"按 {self.text(outcome)} 计算"
 
     def guarded(self, clause: n.Guarded, scope) -> Callable:
         cond = self.condition(clause.condition, scope)
@@ -298,14 +315,15 @@ class _LeafCompiler:
             frame.observations = []
             if not cond(frame):
                 return None
-            seen = "，".join(frame.observations)
+            seen = frame.observations
             if fn is None:
-                return Decision(None, f"{seen}，不适用" if seen else "不适用", clause_text,
+                return Decision(None, lambda: explain.joined(seen, "不适用"), clause_text,
                                 na=True, stated=True)
             score = fn(frame)
-            phrase, stated = word(kind, outcome, score, frame)
-            return Decision(score, f"{seen}，{phrase}" if seen else phrase, clause_text,
-                            stated=stated)
+            full = frame.full
+            return Decision(score, lambda: explain.joined(seen, word(kind, outcome, score, full)),
+                            clause_text, stated=kind != "formula" and (kind != "full" or
+                                                                       score == full))
 
         return decide
 
@@ -316,13 +334,15 @@ class _LeafCompiler:
         outcome = clause.outcome
 
         def decide(frame: Frame) -> Decision:
-            seen = "，".join(frame.observations) or "不满足以上条件"
+            seen = frame.observations or [("text", "不满足以上条件")]
             if fn is None:
-                return Decision(None, f"{seen}，不适用", clause_text, na=True, stated=True)
+                return Decision(None, lambda: explain.joined(seen, "不适用"), clause_text,
+                                na=True, stated=True)
             score = fn(frame)
-            phrase, stated = word(kind, outcome, score, frame)
-            return Decision(score, f"{seen}，{phrase}", clause_text, stated=stated,
-                            kind="else")
+            full = frame.full
+            return Decision(score, lambda: explain.joined(seen, word(kind, outcome, score, full)),
+                            clause_text, kind="else",
+                            stated=kind != "formula" and (kind != "full" or score == full))
 
         return decide
 
@@ -334,10 +354,15 @@ class _LeafCompiler:
 
         def decide(frame: Frame) -> Decision:
             score = fn(frame)
-            phrase, stated = word(kind, outcome, score, frame)
-            shown = "，".join(f"{k}为{v}" for k, v in frame.values.items())
-            return Decision(score, f"{shown}，{phrase}" if shown else phrase, clause_text,
-                            stated=stated, kind="formula")
+            full = frame.full
+            values = frame.values
+
+            def text():
+                shown = [("text", f"{k}为{explain.show(v, pct)}") for k, (v, pct) in values.items()]
+                return explain.joined(shown, word(kind, outcome, score, full))
+
+            return Decision(score, text, clause_text, kind="formula",
+                            stated=kind != "formula" and (kind != "full" or score == full))
 
         return decide
 
@@ -375,9 +400,9 @@ class _LeafCompiler:
             if distance < 0:
                 distance = ZERO
             if mode == n.STEP_WHOLE:
-                steps = whole_steps(distance, size)
+                steps = whole_steps_in_context(distance, size)
             elif mode == n.STEP_STARTED:
-                steps = started_steps(distance, size)
+                steps = started_steps_in_context(distance, size)
             else:
                 steps = distance / size
             delta = delta_fn(frame)
@@ -387,25 +412,29 @@ class _LeafCompiler:
                 base = frame.full if delta < 0 else ZERO
             change = steps * delta
             score = base + change
-            verb = "扣" if delta < 0 else "加"
-            if share is not None:
-                per = f"{verb}权重的{explain.show(abs(share), True)}（{plain(abs(delta))}分）"
-            else:
-                per = f"{verb}{explain.points(abs(delta))}"
-            where = explain.DIRECTION_PHRASE[direction]
-            gap = explain.GAP_PHRASE[direction]
-            text = (f"{label}为{explain.show(s, as_pct)}，{where}{explain.show(r, as_pct)}"
-                    f"（{gap}{explain.show(distance, size_pct)}），每{explain.STEP_VERB[direction]}"
-                    f"{explain.show(size, size_pct)}{per}（{explain.MODE_PHRASE[mode]}）")
-            if steps == 0:
-                text += "，不足一档，不扣分" if delta < 0 else "，不足一档，不加分"
-            else:
-                text += f"，共{plain(steps)}档，{verb}{explain.points(abs(change))}"
-            frame.values.update({
-                "subject": explain.show(s, as_pct), "reference": explain.show(r, as_pct),
-                "distance": explain.show(distance, size_pct), "steps": plain(steps),
-                "per_step": plain(delta), "change": plain(change), "base": plain(base)})
-            return Decision(score, text, clause_text, kind="step")
+
+            def text():
+                verb = "扣" if delta < 0 else "加"
+                if share is not None:
+                    per = f"{verb}权重的{explain.show(abs(share), True)}（{plain(abs(delta))}分）"
+                else:
+                    per = f"{verb}{explain.points(abs(delta))}"
+                where = explain.DIRECTION_PHRASE[direction]
+                gap = explain.GAP_PHRASE[direction]
+                out = (f"{label}为{explain.show(s, as_pct)}，{where}{explain.show(r, as_pct)}"
+                       f"（{gap}{explain.show(distance, size_pct)}），每"
+                       f"{explain.STEP_VERB[direction]}{explain.show(size, size_pct)}{per}"
+                       f"（{explain.MODE_PHRASE[mode]}）")
+                if steps == 0:
+                    return out + ("，不足一档，不扣分" if delta < 0 else "，不足一档，不加分")
+                return out + f"，共{plain(steps)}档，{verb}{explain.points(abs(change))}"
+
+            decision = Decision(score, text, clause_text, kind="step")
+            decision.details = lambda: {
+                "subject": (s, as_pct), "reference": (r, as_pct), "distance": (distance, size_pct),
+                "steps": (steps, False), "per_step": (delta, False), "change": (change, False),
+                "base": (base, False)}
+            return decision
 
         return decide
 
@@ -428,16 +457,19 @@ class _LeafCompiler:
             base = base_fn(frame) if base_fn is not None else (
                 frame.full if delta < 0 else ZERO)
             change = count * delta
-            verb = "扣" if delta < 0 else "加"
-            per = f"{verb}权重的{explain.show(abs(share), True)}（{plain(abs(delta))}分）" \
-                if share is not None else f"{verb}{explain.points(abs(delta))}"
-            if count == 0:
-                text = f"{label}为0，不扣分" if delta < 0 else f"{label}为0"
-            else:
-                text = f"{label}为{plain(count)}，每项{per}，共{verb}{explain.points(abs(change))}"
-            frame.values.update({"count": plain(count), "per_item": plain(delta),
-                                 "change": plain(change), "base": plain(base)})
-            return Decision(base + change, text, clause_text, kind="each")
+
+            def text():
+                verb = "扣" if delta < 0 else "加"
+                per = f"{verb}权重的{explain.show(abs(share), True)}（{plain(abs(delta))}分）" \
+                    if share is not None else f"{verb}{explain.points(abs(delta))}"
+                if count == 0:
+                    return f"{label}为0，不扣分" if delta < 0 else f"{label}为0"
+                return f"{label}为{plain(count)}，每项{per}，共{verb}{explain.points(abs(change))}"
+
+            decision = Decision(base + change, text, clause_text, kind="each")
+            decision.details = lambda: {"count": (count, False), "per_item": (delta, False),
+                                        "change": (change, False), "base": (base, False)}
+            return decision
 
         return decide
 
@@ -463,7 +495,7 @@ class _LeafCompiler:
 
             def truth(frame):
                 value = fn(frame)
-                frame.observations.append(explain.truth(label, value))
+                frame.observations.append(("truth", label, value))
                 return value
 
             return truth
@@ -478,6 +510,29 @@ class _LeafCompiler:
         return self.expr(expr, scope)
 
     def expr(self, expr, scope, allow_list=False) -> Callable:
+        if expr in self.shared and not allow_list:
+            return self._shared(expr, scope)
+        return self._expr(expr, scope, allow_list)
+
+    def _shared(self, expr, scope) -> Callable:
+        """A sub-expression written more than once in a rule (the guard's ratio(a, t) and
+        the step's subject) is computed once per evaluation, like a `let`."""
+        key = ("shared", expr, id(scope))
+        if key not in self.let_slot:
+            slot = self.plan.let_count
+            self.plan.let_count += 1
+            self.let_slot[key] = (slot, self._expr(expr, scope, False))
+        slot, fn = self.let_slot[key]
+
+        def shared(frame):
+            value = frame.let_values[slot]
+            if value is _UNSET:
+                value = frame.let_values[slot] = fn(frame)
+            return value
+
+        return shared
+
+    def _expr(self, expr, scope, allow_list=False) -> Callable:
         if isinstance(expr, n.Number):
             value = expr.value
             return lambda frame: value
@@ -526,7 +581,7 @@ class _LeafCompiler:
                 if value is _UNSET:
                     value = fn(frame)
                     frame.let_values[slot] = value
-                    frame.values[label] = explain.show(value, as_pct)
+                    frame.values[label] = (value, as_pct)
                 return value
 
             return let_value
@@ -573,8 +628,7 @@ class _LeafCompiler:
         def compare(frame):
             left, right = a(frame), b(frame)
             holds = op(left, right)
-            frame.observations.append(explain.comparison(label, left, op_text, right, holds,
-                                                         as_pct))
+            frame.observations.append(("compare", label, left, op_text, right, holds, as_pct))
             return holds
 
         return compare
@@ -591,9 +645,8 @@ class _LeafCompiler:
             value, lo, hi = s(frame), lo_fn(frame), hi_fn(frame)
             holds = (value >= lo if lo_closed else value > lo) and \
                 (value <= hi if hi_closed else value < hi)
-            band = ("[" if lo_closed else "(") + explain.show(lo, as_pct) + ", " + \
-                explain.show(hi, as_pct) + ("]" if hi_closed else ")")
-            frame.observations.append(explain.within(label, value, band, holds, as_pct))
+            frame.observations.append(("within", label, value, lo, hi, lo_closed, hi_closed,
+                                       holds, as_pct))
             return holds
 
         return within
@@ -667,7 +720,7 @@ class _LeafCompiler:
                 s = step(frame)
                 if s <= 0:
                     raise RuleFailure(f"{code}: round() needs a step above 0", span)
-                return round_half_up(x(frame), s)
+                return round_in_context(x(frame), s)
 
             return rounded
         if f == "assess":
@@ -680,11 +733,12 @@ class _LeafCompiler:
                     raise RuleFailure(
                         f"{code}: {label} {plain(value)} is outside the band "
                         f"{plain(low)}–{plain(high)}" +
-                        (f" ({'，'.join(frame.observations)})" if frame.observations else ""),
+                        (f" ({explain.observations(frame.observations)})"
+                         if frame.observations else ""),
                         expr.args[0].span,
                         f"the assessor's value must lie within {plain(low)}–{plain(high)} "
                         "for this band; check the value or the band")
-                frame.values["assessed"] = plain(value)
+                frame.values["assessed"] = (value, False)
                 return value
 
             return assess
@@ -703,3 +757,32 @@ def _share_of_weight(expr) -> Optional[Decimal]:
                 if value is not None:
                     return sign * value
     return None
+
+
+def _repeated_calls(leaf: CheckedIndicator) -> set:
+    """Function calls and arithmetic written more than once in a leaf's rules."""
+    import collections
+
+    import attrs
+
+    seen = collections.Counter()
+
+    def walk(node):
+        if isinstance(node, (n.Call, n.Binary)):
+            seen[node] += 1
+        if attrs.has(type(node)):
+            for field in attrs.fields(type(node)):
+                if field.name == "span":
+                    continue
+                value = getattr(node, field.name)
+                if isinstance(value, tuple):
+                    for v in value:
+                        walk(v)
+                elif attrs.has(type(value)):
+                    walk(value)
+
+    if leaf.rule is not None:
+        walk(leaf.rule)
+    for point in leaf.points:
+        walk(point.rule)
+    return {node for node, count in seen.items() if count > 1}

@@ -10,9 +10,10 @@ import attrs
 
 from .checker import CheckedIndicator, CheckedSet
 from .compiler import Frame, LeafPlan, RuleFailure, compile_set
-from .errors import ERROR, WARNING, Diagnostic, did_you_mean
+from .errors import ERROR, WARNING, Diagnostic, EvaluationError, did_you_mean
 from .facts import Facts, Where
-from .numbers import CONTEXT, ZERO, plain, round_half_up
+from .explain import show
+from .numbers import CONTEXT, ZERO, plain, round_half_up, round_in_context
 
 SCORED = "scored"
 NOT_APPLICABLE = "not_applicable"
@@ -31,8 +32,8 @@ class IndicatorResult:
     score: Optional[Decimal] = None
     unrounded: Optional[Decimal] = None
     clause: Optional[str] = None
-    values: Dict[str, str] = attrs.Factory(dict)
-    explanation: str = ""
+    raw_values: Dict[str, tuple] = attrs.Factory(dict)
+    explanation_source: object = ""  # the text, or a function that words it on demand
     warnings: List[str] = attrs.Factory(list)
     error: Optional[Diagnostic] = None
     explain: Optional[str] = None
@@ -41,6 +42,22 @@ class IndicatorResult:
     rescaled: bool = False
     source: Optional[str] = None
     line: Optional[int] = None
+
+    @property
+    def explanation(self) -> str:
+        """The one-line justification (评分说明), in Chinese."""
+        if callable(self.explanation_source):
+            self.explanation_source = self.explanation_source()
+        return self.explanation_source
+
+    @explanation.setter
+    def explanation(self, text: str) -> None:
+        self.explanation_source = text
+
+    @property
+    def values(self) -> Dict[str, str]:
+        """The intermediate values (ratio, shortfall, steps …) as they are shown."""
+        return {label: show(value, pct) for label, (value, pct) in self.raw_values.items()}
 
     @property
     def lost(self) -> Decimal:
@@ -106,10 +123,46 @@ class Evaluator:
         self.order: List[CheckedIndicator] = list(checked.walk())
         self.codes = set(checked.by_code)
         self.used_names = set(checked.facts)
+        # Precomputed walks for scores(): leaves, then groups bottom-up, then the top.
+        self._leaf_plans = list(self.plans.items())
+        self._groups = [(node.code, node.weight, [(c.weight, c.code) for c in node.children])
+                        for node in reversed(self.order) if not node.is_leaf]
+        self._roots = [(r.weight, r.code) for r in checked.roots]
 
     def evaluate(self, facts: Facts) -> Evaluation:
         with decimal.localcontext(CONTEXT):
             return self._evaluate(facts)
+
+    def scores(self, facts: Facts) -> Dict[str, Optional[Decimal]]:
+        """Every indicator's score by code, and ``"total"``: the numbers alone.
+
+        The fast path for scoring many projects: no justification is worded and no
+        result objects are built. A not-applicable indicator maps to None; an
+        indicator that cannot be scored raises :class:`EvaluationError`.
+        """
+        with decimal.localcontext(CONTEXT):
+            checked = self.checked
+            out: Dict[str, Optional[Decimal]] = {}
+            na = facts.not_applicable
+            step = checked.leaf_step
+            for code, plan in self._leaf_plans:
+                if na and any(c in na for c in plan.chain):
+                    out[code] = None
+                    continue
+                try:
+                    decision = plan.run(Frame(plan, facts))
+                except RuleFailure as failure:
+                    raise EvaluationError(_failure_diagnostic(failure, checked, facts)) from None
+                out[code] = None if decision.na else round_in_context(decision.score, step)
+            group_step = checked.group_step
+            for code, weight, children in self._groups:
+                out[code] = _combine_scores([(w, out[c]) for w, c in children], weight,
+                                            group_step)
+            total = _combine_scores(self._roots, checked.total, group_step, out)
+            if total is not None and checked.total_step is not None:
+                total = round_in_context(total, checked.total_step)
+            out["total"] = total
+            return out
 
     # --- checks of the facts against the set
     def _facts_diagnostics(self, facts: Facts) -> List[Diagnostic]:
@@ -223,22 +276,28 @@ class Evaluator:
             diagnostics.append(diag)
             return
         result.clause = decision.clause
-        result.values = frame.values
+        result.raw_values = frame.values
+        if decision.details is not None:
+            result.raw_values.update(decision.details())
         result.warnings = decision.warnings
         if decision.na:
             result.status = NOT_APPLICABLE
             result.explanation = decision.text
             return
         raw = decision.score
-        score = round_half_up(raw, self.checked.leaf_step)
+        score = round_in_context(raw, self.checked.leaf_step)
         result.unrounded = raw
         result.score = score
-        text = decision.text
-        if raw != score:
-            text += f"，得{plain(raw)}分，四舍五入为{plain(score)}分"
-        elif not decision.stated:
-            text += f"，得{plain(score)}分"
-        result.explanation = text
+
+        def word():
+            text = decision.text
+            if raw != score:
+                return text + f"，得{plain(raw)}分，四舍五入为{plain(score)}分"
+            if not decision.stated:
+                return text + f"，得{plain(score)}分"
+            return text
+
+        result.explanation = word
         for warning in decision.warnings:
             diagnostics.append(Diagnostic(WARNING, f"{node.code}: {warning}",
                                           file=self.checked.source.path,
@@ -293,6 +352,22 @@ class Evaluator:
             return None, None, False, NOT_APPLICABLE
         exact = got * weight / applicable
         return round_half_up(exact, step), exact, True, SCORED
+
+
+def _combine_scores(children, weight: Decimal, step: Decimal, by_code=None) \
+        -> Optional[Decimal]:
+    if by_code is not None:
+        children = [(w, by_code[c]) for w, c in children]
+    scored = [(w, x) for w, x in children if x is not None]
+    if not scored:
+        return None
+    got = sum((x for _, x in scored), ZERO)
+    if len(scored) == len(children):
+        return got
+    applicable = sum((w for w, _ in scored), ZERO)
+    if applicable == 0:
+        return None
+    return round_in_context(got * weight / applicable, step)
 
 
 def grade_for(total: Decimal, grades) -> Optional[str]:

@@ -52,3 +52,28 @@ def within(label: str, value, band: str, holds: bool, as_percent: bool) -> str:
 
 def truth(label: str, value: bool) -> str:
     return f"{label}：{show(value)}"
+
+
+def observation(item: tuple) -> str:
+    """Word one thing a condition looked at (recorded by the compiled rule as a tuple)."""
+    kind = item[0]
+    if kind == "compare":
+        _, label, left, op, right, holds, pct = item
+        return comparison(label, left, op, right, holds, pct)
+    if kind == "truth":
+        return truth(item[1], item[2])
+    if kind == "within":
+        _, label, value, lo, hi, lo_closed, hi_closed, holds, pct = item
+        band = ("[" if lo_closed else "(") + show(lo, pct) + ", " + show(hi, pct) + \
+            ("]" if hi_closed else ")")
+        return within(label, value, band, holds, pct)
+    return item[1]
+
+
+def observations(items, sep: str = "，") -> str:
+    return sep.join(observation(i) for i in items)
+
+
+def joined(items, phrase: str) -> str:
+    seen = observations(items)
+    return f"{seen}，{phrase}" if seen else phrase

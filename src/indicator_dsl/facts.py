@@ -329,6 +329,7 @@ def _indicator_table(code, table, where, lines, facts: Facts) -> Dict[str, FactV
 
 # ------------------------------------------------------------------ coercion
 
+_PLAIN_NUMBER_KINDS = ("number", "money")
 _MONEY_UNITS = {"元": Decimal(1), "千元": Decimal(1000), "万元": Decimal(10000),
                 "亿元": Decimal(100000000)}
 _BOOL_TEXT = {"true": True, "yes": True, "是": True, "有": True, "y": True,
@@ -362,6 +363,13 @@ def _parse_percent_text(text: str) -> Optional[Decimal]:
 def coerce(value, kind: str, *, unit: Optional[str] = None, levels=(), domain=None,
            allow_list: bool = False):
     """A raw fact value as the declared type wants it; CoercionError says what is wrong."""
+    if value.__class__ is Decimal and domain is None:  # the common cases, checked first
+        if kind in _PLAIN_NUMBER_KINDS:
+            return value
+        if kind == "count" and value >= 0 and value == value.to_integral_value():
+            return value
+        if kind == "percent" and -10 <= value <= 10:
+            return value
     if isinstance(value, list):
         if not allow_list:
             raise CoercionError("is a list", "a list can be used only in sum(…), mean(…), "

@@ -32,6 +32,19 @@ def round_half_up(value: Decimal, step: Decimal) -> Decimal:
         return result
 
 
+def round_in_context(value: Decimal, step: Decimal) -> Decimal:
+    """round_half_up for the hot path, already inside CONTEXT (evaluation runs in it)."""
+    result = (value / step).quantize(ONE, rounding=ROUND_HALF_UP) * step
+    exponent = step.as_tuple().exponent
+    if exponent < 0:
+        result = result.quantize(_EXPONENTS[exponent] if exponent in _EXPONENTS
+                                 else Decimal(1).scaleb(exponent))
+    return result
+
+
+_EXPONENTS = {-k: Decimal(1).scaleb(-k) for k in range(1, 12)}
+
+
 def whole_steps(distance: Decimal, size: Decimal) -> Decimal:
     with decimal.localcontext(CONTEXT):
         return (distance / size).quantize(_SNAP).to_integral_value(rounding=ROUND_FLOOR)
@@ -80,3 +93,11 @@ def to_json_number(value: Decimal):
             raise ValueError(f"{text} cannot be written exactly as a JSON number")
         return number
     return int(text)
+
+
+def whole_steps_in_context(distance: Decimal, size: Decimal) -> Decimal:
+    return (distance / size).quantize(_SNAP).to_integral_value(rounding=ROUND_FLOOR)
+
+
+def started_steps_in_context(distance: Decimal, size: Decimal) -> Decimal:
+    return (distance / size).quantize(_SNAP).to_integral_value(rounding=ROUND_CEILING)

@@ -8,6 +8,7 @@ the file parsed again, so every syntax error of a file is reported in one run.
 from __future__ import annotations
 
 import functools
+import os
 import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -89,12 +90,35 @@ class _NewlinePostLexer:
                         column=getattr(previous, "end_column", 1))
 
 
+def _cache_path() -> Optional[str]:
+    """Where the built parser tables are kept between runs (the user's own cache folder).
+
+    Building the LALR tables takes a good part of a cold start; lark keys the cache
+    by the grammar's hash and its own version, so a changed grammar is rebuilt."""
+    if os.environ.get("INDICATOR_NO_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "indicator-dsl")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        return None
+    return os.path.join(folder, "grammar.lark-cache") if os.access(folder, os.W_OK) else None
+
+
 @functools.lru_cache(maxsize=1)
 def _lark() -> Tuple[Lark, _NewlinePostLexer]:
     postlex = _NewlinePostLexer()
-    parser = Lark(grammar_text(), parser="lalr", lexer="contextual", postlex=postlex,
-                  propagate_positions=True, maybe_placeholders=True, cache=False)
-    return parser, postlex
+    options = dict(parser="lalr", lexer="contextual", postlex=postlex,
+                   propagate_positions=True, maybe_placeholders=True)
+    cache = _cache_path()
+    if cache is not None:
+        try:
+            parser = Lark(grammar_text(), cache=cache, **options)
+            return parser, parser.options.postlex
+        except Exception:  # an unreadable or stale cache is only a lost speed-up
+            pass
+    return Lark(grammar_text(), **options), postlex
 
 
 # --------------------------------------------------------------------- public
