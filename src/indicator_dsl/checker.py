@@ -264,10 +264,10 @@ class _Checker:
                        f"total {plain(total_declared)}", header.spans.get("total"),
                        "; ".join(f"{r.code} {plain(r.weight)}" for r in roots), code="weights")
         steps = {r.target: r.step for r in header.rounding}
-        for r in header.rounding:
-            if [x.target for x in header.rounding].count(r.target) > 1:
-                self.error(f"`round {r.target}` is given twice", r.span)
-                break
+        for i, r in enumerate(header.rounding):
+            if r.target in [x.target for x in header.rounding[:i]]:
+                self.error(f"`round {r.target}` is given twice", r.span,
+                           "keep one rounding step for each of leaves, groups and total")
         leaf_step = steps.get("leaves", DEFAULT_LEAF_STEP)
         group_step = steps.get("groups", leaf_step)
         if not header.grades:

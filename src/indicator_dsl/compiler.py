@@ -96,8 +96,18 @@ class LeafPlan:
         self.chain = indicator.chain
         self.fact_slots: List[Tuple[str, FactInfo, bool, Optional[n.Span]]] = []
         self.let_count = 0
+        self.uses_assess = False  # shows who assessed, from an `assessor` fact
         self.leaf_step = checked.leaf_step
         self.run: Callable[[Frame], Decision] = None  # set by the compiler
+
+    def assessor(self, facts: Facts) -> Optional[str]:
+        """The `assessor` fact nearest to this leaf (its own, an ancestor's, the project's)."""
+        for code in self.chain:
+            table = facts.indicators.get(code)
+            if table is not None and "assessor" in table:
+                return str(table["assessor"].value)
+        found = facts.project.get("assessor")
+        return str(found.value) if found is not None else None
 
     def read_fact(self, facts: Facts, slot: int, values: Dict[str, str]):
         name, info, allow_list, span = self.fact_slots[slot]
@@ -724,6 +734,7 @@ class _LeafCompiler:
 
             return rounded
         if f == "assess":
+            self.plan.uses_assess = True
             x, lo, hi = args
             label = self.label(expr.args[0], scope)
 

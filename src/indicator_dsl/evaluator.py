@@ -289,8 +289,14 @@ class Evaluator:
         result.unrounded = raw
         result.score = score
 
+        assessor = plan.assessor(facts) if plan.uses_assess else None
+        if assessor:
+            result.raw_values["评价人"] = (assessor, False)
+
         def word():
             text = decision.text
+            if assessor:
+                text += f"（评价人：{assessor}）"
             if raw != score:
                 return text + f"，得{plain(raw)}分，四舍五入为{plain(score)}分"
             if not decision.stated:

@@ -385,7 +385,8 @@ def coerce(value, kind: str, *, unit: Optional[str] = None, levels=(), domain=No
             return value
         if isinstance(value, str) and value.strip().lower() in _BOOL_TEXT:
             return _BOOL_TEXT[value.strip().lower()]
-        raise CoercionError(f"must be yes or no, not {value!r}", "write true or false (是/否)")
+        shown = value if isinstance(value, str) else _show_raw(value)
+        raise CoercionError(f"must be yes or no, not {shown}", "write true or false (是/否)")
     if kind == "level":
         if isinstance(value, str) and value in levels:
             return value

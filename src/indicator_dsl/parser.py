@@ -418,6 +418,14 @@ class _Builder(Transformer_NonRecursive):
         return n.Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column,
                       meta.start_pos, meta.end_pos)
 
+    def _reserved(self, token: Token, what: str) -> None:
+        words = STATEMENT_WORDS | EXPRESSION_WORDS if what == "an indicator" \
+            else EXPRESSION_WORDS
+        if token.value in words:
+            self._problem(f"{token.value!r} is a reserved word and cannot name {what}",
+                          _tok_span(token, self.path), "choose another name, e.g. "
+                          f"{token.value}_value")
+
     def _problem(self, message, span, hint=None):
         self.problems.append(self.source_text.diagnostic(ERROR, message, span, hint, code="syntax"))
 
@@ -558,6 +566,7 @@ class _Builder(Transformer_NonRecursive):
         ftype = domain = label = None
         for item in items:
             if isinstance(item, Token) and item.type == "NAME":
+                self._reserved(item, "a fact")
                 names.append(item.value)
             elif isinstance(item, Token) and item.type == "STRING":
                 label = _unquote(item)
@@ -596,6 +605,7 @@ class _Builder(Transformer_NonRecursive):
 
     @v_args(meta=True)
     def let_decl(self, meta, items):
+        self._reserved(items[0], "a value")
         name, label, value = items[0].value, None, items[-1]
         if len(items) == 3 and items[1] is not None:
             label = _unquote(items[1])
@@ -605,6 +615,9 @@ class _Builder(Transformer_NonRecursive):
 
     @v_args(meta=True)
     def rule_def(self, meta, items):
+        for token in items[:-1]:
+            if token is not None:
+                self._reserved(token, "a rule or its parameter")
         name = items[0].value
         params = tuple(t.value for t in items[1:-1] if t is not None)
         return n.RuleDef(name, params, items[-1], span=self._span(meta))
@@ -612,6 +625,7 @@ class _Builder(Transformer_NonRecursive):
     # --- indicators
     @v_args(meta=True)
     def node(self, meta, items):
+        self._reserved(items[0], "an indicator")
         code = items[0].value
         rest = list(items[1:])
         name = None
@@ -858,3 +872,13 @@ class _Builder(Transformer_NonRecursive):
 
 MONEY_UNITS = {"元": Decimal(1), "千元": Decimal(1000), "万元": Decimal(10000),
                "亿元": Decimal(100000000)}
+
+
+# Words a name cannot be: where a fact or value is used, these start or join clauses
+# and expressions; where an indicator code stands, these start statements.
+EXPRESSION_WORDS = frozenset(
+    "and or not in of true false full weight na else per pro each floor cap deduct flag let "
+    "from if below above off".split())
+STATEMENT_WORDS = frozenset(
+    "set region year source total grades round fact let rule explain standard note score "
+    "point".split())
