@@ -160,3 +160,10 @@ def test_keyword_as_name_gets_a_hint():
 def test_duplicate_header_is_an_error():
     diags = _errors('set "a"\nset "b"\nX weight 1: 1\n')
     assert "given twice" in diags[0].message
+
+
+def test_rounding_in_decimals_or_steps():
+    tree = parse("round leaves to 1 decimal\nround groups to 0.5\nround total to 0 decimals\n"
+                 "X weight 1: 1\n")
+    assert [(r.target, r.step) for r in tree.header.rounding] == [
+        ("leaves", Decimal("0.1")), ("groups", Decimal("0.5")), ("total", Decimal(1))]

@@ -543,9 +543,17 @@ class _Builder(Transformer_NonRecursive):
 
     @v_args(meta=True)
     def rounding(self, meta, items):
-        target, step = items
+        target, step, decimals = items
         value = _number(step.value)
-        if value <= 0:
+        if decimals is not None:
+            # `round leaves to 2 decimals` is the step 0.01.
+            if value != value.to_integral_value() or value > 10:
+                self._problem("the number of decimals must be a whole number from 0 to 10",
+                              _tok_span(step, self.path))
+                value = Decimal("0.01")
+            else:
+                value = Decimal(1).scaleb(-int(value))
+        elif value <= 0:
             self._problem("rounding needs a step above 0, e.g. 0.01 or 0.5",
                           _tok_span(step, self.path))
         return ("rounding", n.Rounding(target, value, span=self._span(meta)))
@@ -861,6 +869,10 @@ class _Builder(Transformer_NonRecursive):
 
     @v_args(meta=True)
     def name(self, meta, items):
+        if items[0].value in EXPRESSION_WORDS:
+            hint = "`na` is an outcome: write `cond -> na`" if items[0].value == "na" else None
+            self._problem(f"{items[0].value!r} is a reserved word, not a value here",
+                          _tok_span(items[0], self.path), hint)
         return n.Name(items[0].value, span=self._span(meta))
 
     @v_args(meta=True)
