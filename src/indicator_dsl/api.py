@@ -10,7 +10,8 @@ from .checker import CheckedSet, check
 from .errors import Diagnostic, SetError, SourceText
 from .evaluator import Evaluation, Evaluator
 from .facts import Facts
-from .parser import parse_recovering, read_source
+from .modules import link
+from .parser import read_source
 
 
 class IndicatorSet:
@@ -66,18 +67,21 @@ def check_text(text: str, path: str = "<string>") -> CheckedSet:
     Syntax errors raise :class:`SetError`, together with the check errors of the
     lines that did parse (those that cannot be caused by the dropped lines), so one
     run reports every problem it can."""
-    tree, syntax = parse_recovering(text, path)
-    if not syntax:
-        return check(tree, SourceText(path, text))
-    found = list(syntax)
+    linked = link(text, path)
+    tree, problems = linked.tree, linked.diagnostics
+    if not problems:
+        checked = check(tree, linked.sources)
+        checked.origins = linked.origins
+        return checked
+    found = list(problems)
     if tree is not None:
         try:
-            checked = check(tree, SourceText(path, text))
+            checked = check(tree, linked.sources)
             found += [d for d in checked.diagnostics
                       if d.is_error and d.code in _RELIABLE_AFTER_SYNTAX_ERRORS]
         except RecursionError:  # pragma: no cover - parser limits nesting
             pass
-    found.sort(key=lambda d: (d.line or 0, d.column or 0))
+    found.sort(key=lambda d: (d.file != path, d.file or "", d.line or 0, d.column or 0))
     raise SetError(found)
 
 

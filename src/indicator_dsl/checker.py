@@ -181,6 +181,7 @@ class CheckedSet:
     total_step: Optional[Decimal]
     facts: Dict[str, FactInfo]  # every fact name any rule reads, declared or not
     diagnostics: List[Diagnostic]
+    origins: Dict[str, List[str]] = attrs.Factory(dict)  # code -> where its parts come from
 
     @property
     def header(self) -> n.Header:
@@ -203,12 +204,7 @@ class CheckedSet:
 
     def text_of(self, node) -> str:
         """The source text an AST node was written as (its formatted form otherwise)."""
-        span = getattr(node, "span", None)
-        if span is not None and span.file == self.source.path and span.end > span.start:
-            return self.source.text[span.start:span.end]
-        from .formatter import format_expr
-
-        return format_expr(node)
+        return source_text_of(self.source, node)
 
 
 # ---------------------------------------------------------------- the checker
@@ -479,6 +475,9 @@ class _Checker:
                 self._expect(clause.value, NUMBER, scope, leaf, "a score bound")
             elif isinstance(clause, n.Flag):
                 self._expect(clause.condition, BOOL, scope, leaf, "a condition")
+            elif isinstance(clause, n.Expect):
+                self._expect(n.Name(clause.name, span=clause.span), NUMBER, scope, leaf,
+                             f"`expect {clause.property} in …`'s subject")
         if deciding == 0:
             self.error(f"the rule of {what} has no clause that gives a score", rule.span,
                        "add e.g. `cond -> full; else -> 0`", code="structure")
@@ -802,7 +801,8 @@ class _Checker:
             facts, score = witness
             shown = ", ".join(f"{k} = {v}" for k, v in facts.items())
             bound = "below 0" if score < 0 else f"above its weight {plain(weight)}"
-            self.error(f"{what} can score {plain(score)}, {bound} (with {shown})", rule.span,
+            example = f" (with {shown})" if shown else ""
+            self.error(f"{what} can score {plain(score)}, {bound}{example}", rule.span,
                        "add `floor 0` / `cap full`, or mark the leaf `bonus` if it carries "
                        "bonus points", code="range")
         else:
@@ -840,6 +840,20 @@ class _exact:
 
     def __exit__(self, *exc):
         return self._ctx.__exit__(*exc)
+
+
+def source_text_of(source: SourceText, node) -> str:
+    """The text a node was written as, in whichever file it came from."""
+    span = getattr(node, "span", None)
+    if span is not None and span.end > span.start:
+        if span.file == source.path:
+            return source.text[span.start:span.end]
+        other = getattr(source, "text_for", lambda _: None)(span.file)
+        if other is not None:
+            return other[span.start:span.end]
+    from .formatter import format_expr
+
+    return format_expr(node)
 
 
 def constant_value(expr) -> Optional[Decimal]:

@@ -19,6 +19,7 @@ EXIT_USAGE = 2  # wrong command-line arguments
 EXIT_SET_INVALID = 3  # the .ind file has syntax or check errors
 EXIT_FACTS_INVALID = 4  # the facts file cannot be read or does not fit the set
 EXIT_FILE_ERROR = 5  # a file cannot be read or written
+EXIT_CHECKS_FAILED = 6  # `test` or `props` found failures; `fmt --check` found unformatted files
 EXIT_INTERNAL = 70  # a bug in indicator-eval itself
 
 OUTPUT_FORMATS = ("table", "json", "markdown")
@@ -30,7 +31,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Check indicator tables (.ind) and score projects with them "
                     "(绩效评价指标体系评分).",
         epilog="exit codes: 0 ok · 1 an indicator could not be scored · 2 usage · "
-               "3 set has errors · 4 facts file invalid · 5 file not readable/writable")
+               "3 set has errors · 4 facts file invalid · 5 file not readable/writable · "
+               "6 test/props failures or unformatted files")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -49,6 +51,36 @@ def _parser() -> argparse.ArgumentParser:
                         description="Parse and check .ind files; report every problem.")
     ch.add_argument("sets", metavar="SET", nargs="+", help="indicator sets (.ind)")
     ch.add_argument("-q", "--quiet", action="store_true", help="do not print warnings")
+
+    te = sub.add_parser("test", help="run golden cases (*.cases.yaml) next to sets",
+                        description="Run golden cases: facts → expected scores, total, grade "
+                                    "or error. Failures are shown as a diff.")
+    te.add_argument("paths", metavar="PATH", nargs="+",
+                    help="case files, sets (their NAME.cases.yaml), or folders to search")
+
+    pr = sub.add_parser("props", help="property-check sets with generated facts",
+                        description="Generate facts from the declarations and check that "
+                                    "every leaf and group stays within [0, weight], that no "
+                                    "valid facts fail, and that `expect` promises hold.")
+    pr.add_argument("sets", metavar="SET", nargs="+", help="indicator sets (.ind) or folders")
+    pr.add_argument("--seed", type=int, default=0, help="random seed (default 0: repeatable)")
+    pr.add_argument("--examples", type=int, default=200, metavar="N",
+                    help="examples per property (default 200)")
+
+    fm = sub.add_parser("fmt", help="rewrite .ind files in the canonical layout",
+                        description="Rewrite .ind files in the canonical layout, keeping "
+                                    "comments and texts as written.")
+    fm.add_argument("files", metavar="FILE", nargs="+", help=".ind files or folders")
+    fm.add_argument("--check", action="store_true",
+                    help="change nothing; exit 6 if a file is not formatted")
+    fm.add_argument("--diff", action="store_true", help="print what would change")
+
+    di = sub.add_parser("diff", help="what changed between two versions of a set",
+                        description="Compare two versions of a set: indicators added, removed "
+                                    "and changed; with --facts, how each project's scores move.")
+    di.add_argument("old", metavar="OLD", help="the earlier set (.ind)")
+    di.add_argument("new", metavar="NEW", help="the later set (.ind)")
+    di.add_argument("--facts", metavar="DIR", help="a folder of facts files to score with both")
     return parser
 
 
@@ -59,9 +91,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     except SystemExit as exc:
         return EXIT_USAGE if exc.code not in (0, None) else EXIT_OK
     try:
-        if args.command == "eval":
-            return _eval(args)
-        return _check(args)
+        command = {"eval": _eval, "check": _check, "test": _test, "props": _props,
+                   "fmt": _fmt, "diff": _diff}[args.command]
+        return command(args)
     except IndicatorError as exc:
         _print_diagnostics(exc.diagnostics, quiet=False)
         return exc.exit_code
@@ -117,6 +149,100 @@ def _check(args) -> int:
                   f"total {checked.total}" + (f"; {_summary(diagnostics)}" if diagnostics
                                               else ""))
     return worst
+
+
+def _ind_files(paths) -> List[str]:
+    out = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            out.extend(str(p) for p in sorted(path.rglob("*.ind")))
+        else:
+            out.append(raw)
+    return out
+
+
+def _test(args) -> int:
+    from .casefiles import run
+
+    passed, failed = run(args.paths, sys.stdout)
+    print(f"{passed} passed, {failed} failed")
+    return EXIT_CHECKS_FAILED if failed else EXIT_OK
+
+
+def _props(args) -> int:
+    from .api import load_set
+    from .properties import check_set
+
+    worst = EXIT_OK
+    problems = 0
+    for path in _ind_files(args.sets):
+        try:
+            scorer = load_set(path)
+        except IndicatorError as exc:
+            _print_diagnostics(exc.diagnostics, quiet=True)
+            worst = max(worst, exc.exit_code)
+            continue
+        failures = check_set(scorer, examples=args.examples, seed=args.seed)
+        if failures:
+            problems += len(failures)
+            worst = max(worst, EXIT_CHECKS_FAILED)
+            print(f"{path}: {len(failures)} propert{'y fails' if len(failures) == 1 else 'ies fail'}")
+            for failure in failures:
+                print("  " + failure.render().replace("\n", "\n  "))
+        else:
+            print(f"{path}: ok ({len(scorer.checked.leaves())} leaves, seed {args.seed}, "
+                  f"{args.examples} examples each)")
+    return worst
+
+
+def _fmt(args) -> int:
+    import difflib
+
+    from .formatter import format_text
+    from .parser import read_source
+
+    worst = EXIT_OK
+    for path in _ind_files(args.files):
+        try:
+            text = read_source(path)
+            formatted = format_text(text, path)
+        except IndicatorError as exc:
+            _print_diagnostics(exc.diagnostics, quiet=True)
+            worst = max(worst, exc.exit_code)
+            continue
+        if formatted == text:
+            continue
+        if args.diff:
+            sys.stdout.writelines(difflib.unified_diff(
+                text.splitlines(True), formatted.splitlines(True), path, path + " (formatted)"))
+        if args.check:
+            print(f"{path}: not formatted", file=sys.stderr)
+            worst = max(worst, EXIT_CHECKS_FAILED)
+        elif not args.diff:
+            write_atomic(Path(path), formatted.encode("utf-8"))
+            print(f"formatted {path}", file=sys.stderr)
+    return worst
+
+
+def _diff(args) -> int:
+    from .api import load_set
+    from .diffing import score_changes, structure_changes
+
+    old, new = load_set(args.old), load_set(args.new)
+    changes = structure_changes(old, new)
+    print(f"{args.old} → {args.new}: {len(changes)} change{'s' if len(changes) != 1 else ''}")
+    for change in changes:
+        print("  " + change.render())
+    if args.facts:
+        folder = Path(args.facts)
+        if not folder.is_dir():
+            raise FileAccessError(Diagnostic(ERROR, "not a folder", file=args.facts,
+                                             hint="--facts takes a folder of facts files"))
+        print()
+        for line in score_changes(old, new, folder):
+            print(line)
+    return EXIT_OK
 
 
 def _eval(args) -> int:

@@ -27,12 +27,15 @@ class RuleFailure(Exception):
     """An indicator cannot be scored with these facts."""
 
     def __init__(self, message: str, span: Optional[n.Span] = None, hint: Optional[str] = None,
-                 where: Optional[Where] = None):
+                 where: Optional[Where] = None, invalid_input: bool = False):
         super().__init__(message)
         self.message = message
         self.span = span
         self.hint = hint
         self.where = where
+        # The facts break a rule's own bounds (an assessed value outside its band): the
+        # rule works as intended, the input is wrong.
+        self.invalid_input = invalid_input
 
 
 class Decision:
@@ -748,7 +751,7 @@ class _LeafCompiler:
                          if frame.observations else ""),
                         expr.args[0].span,
                         f"the assessor's value must lie within {plain(low)}–{plain(high)} "
-                        "for this band; check the value or the band")
+                        "for this band; check the value or the band", invalid_input=True)
                 frame.values["assessed"] = (value, False)
                 return value
 

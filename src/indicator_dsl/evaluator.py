@@ -42,6 +42,7 @@ class IndicatorResult:
     rescaled: bool = False
     source: Optional[str] = None
     line: Optional[int] = None
+    origin: List[str] = attrs.Factory(list)  # for extended sets: which file changed what
 
     @property
     def explanation(self) -> str:
@@ -151,9 +152,14 @@ class Evaluator:
                     continue
                 try:
                     decision = plan.run(Frame(plan, facts))
+                    out[code] = None if decision.na else round_in_context(decision.score, step)
                 except RuleFailure as failure:
                     raise EvaluationError(_failure_diagnostic(failure, checked, facts)) from None
-                out[code] = None if decision.na else round_in_context(decision.score, step)
+                except ArithmeticError as exc:
+                    raise EvaluationError(checked.source.diagnostic(
+                        ERROR, f"{code}: the numbers overflow or are invalid "
+                        f"({exc.__class__.__name__})", plan.indicator.span,
+                        "check the facts for absurdly large values")) from None
             group_step = checked.group_step
             for code, weight, children in self._groups:
                 out[code] = _combine_scores([(w, out[c]) for w, c in children], weight,
@@ -242,7 +248,8 @@ class Evaluator:
             node.code, node.name, node.parent.code if node.parent else None, node.depth,
             node.weight, node.is_leaf, SCORED, explain=node.node.explain,
             standard=node.node.standard, notes=list(node.node.notes),
-            source=span.file if span else None, line=span.line if span else None)
+            source=span.file if span else None, line=span.line if span else None,
+            origin=list(self.checked.origins.get(node.code, ())))
 
     def _score_leaf(self, node: CheckedIndicator, result: IndicatorResult, facts: Facts,
                     diagnostics: List[Diagnostic]):
@@ -259,6 +266,8 @@ class Evaluator:
         frame = Frame(plan, facts)
         try:
             decision = plan.run(frame)
+            if not decision.na:
+                score = round_in_context(decision.score, self.checked.leaf_step)
         except RuleFailure as failure:
             result.status = FAILED
             diag = _failure_diagnostic(failure, self.checked, facts)
@@ -285,7 +294,6 @@ class Evaluator:
             result.explanation = decision.text
             return
         raw = decision.score
-        score = round_in_context(raw, self.checked.leaf_step)
         result.unrounded = raw
         result.score = score
 

@@ -195,7 +195,7 @@ def _yaml_node(node, path, dotted, lines, budget, depth):
         number = _decimal(text.replace("_", ""))
         if number is None or not number.is_finite():
             raise _error(f"{text!r} is not a usable number", where, lines)
-        return number, where
+        return _sane(number, where, lines), where
     if tag.endswith(":str"):
         return text, where
     raise _error(f"unsupported YAML value type {tag}", where, lines,
@@ -209,17 +209,46 @@ def _decimal(text: str) -> Optional[Decimal]:
         return None
 
 
+# Facts are amounts, counts and rates: a number beyond 10^30 (or finer than 10^-30) is
+# a slip, and arithmetic on it would overflow the exact decimal context.
+MAX_EXPONENT = 30
+
+
+def _sane(number: Decimal, where: Where, lines) -> Decimal:
+    if number.is_finite() and number != 0 and not -MAX_EXPONENT <= number.adjusted() <= MAX_EXPONENT:
+        raise _error(f"{number} is out of range for a fact (at most 30 digits before or after "
+                     "the point)", where, lines, "is this the right number?")
+    return number
+
+
 def _load_json(text: str, path: str, lines) -> Any:
     try:
         data = json.loads(text, parse_float=Decimal, parse_int=Decimal,
-                          parse_constant=lambda c: c)
+                          parse_constant=lambda c: c, object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as exc:
         raise FactsError(Diagnostic(ERROR, f"broken JSON: {exc.msg}", file=path, line=exc.lineno,
                                     column=exc.colno, source_line=_line_of(lines, exc.lineno),
                                     code="facts")) from None
+    except _DuplicateKey as exc:
+        raise FactsError(Diagnostic(ERROR, f"{exc.args[0]!r} is given twice", file=path,
+                                    hint="a fact has one value; remove one of them",
+                                    code="facts")) from None
     except RecursionError:
         raise FactsError(Diagnostic(ERROR, "JSON nested too deeply", file=path)) from None
     return _plain_tree(data, path)
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs):
+    out = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
 
 
 def _load_toml(text: str, path: str, lines) -> Any:
@@ -230,6 +259,8 @@ def _load_toml(text: str, path: str, lines) -> Any:
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+), column (\d+)", str(exc))
         line, column = (int(match.group(1)), int(match.group(2))) if match else (None, None)
+        if match is None and "end of document" in str(exc) and lines:
+            line, column = len(lines), len(lines[-1]) + 1
         raise FactsError(Diagnostic(ERROR, f"broken TOML: {str(exc).split(' (at')[0]}",
                                     file=path, line=line, column=column,
                                     source_line=_line_of(lines, line), code="facts")) from None
@@ -263,13 +294,15 @@ def _plain_tree(data, path, dotted="", depth=0, budget=None):
     if isinstance(data, Decimal):
         if not data.is_finite():
             raise _error(f"{data} is not a usable number", where, ())
-        return data, where
+        return _sane(data, where, ()), where
     if isinstance(data, int):
+        if abs(data) >= 10 ** (MAX_EXPONENT + 1):
+            raise _error("the number is out of range for a fact", where, ())
         return Decimal(data), where
     if isinstance(data, float):
         if data != data or data in (float("inf"), float("-inf")):
             raise _error(f"{data} is not a usable number", where, ())
-        return Decimal(repr(data)), where
+        return _sane(Decimal(repr(data)), where, ()), where
     if hasattr(data, "isoformat"):
         return data.isoformat(), where
     raise _error(f"unsupported value of type {type(data).__name__}", where, ())
@@ -346,7 +379,7 @@ class CoercionError(ValueError):
 
 def _parse_number_text(text: str) -> Optional[Decimal]:
     text = text.strip().replace("，", ",")
-    if _NUMBER_TEXT.match(text):
+    if _NUMBER_TEXT.match(text) and len(text) <= 60:
         return Decimal(text.replace(",", ""))
     return None
 

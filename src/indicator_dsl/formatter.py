@@ -124,8 +124,10 @@ def format_clause(clause) -> str:
         what = "over" if clause.message is None else quote(clause.message)
         return f"flag {what} if {format_expr(clause.condition)}"
     if isinstance(clause, n.Let):
-        label = f" {quote(clause.label)}" if clause.label else ""
+        label = f" {quote(clause.label)}" if clause.label is not None else ""
         return f"let {clause.name}{label} = {format_expr(clause.value)}"
+    if isinstance(clause, n.Expect):
+        return f"expect {clause.property} in {clause.name}"
     raise TypeError(f"cannot format {clause!r}")
 
 
@@ -150,7 +152,9 @@ KEYWORDS = {"set", "region", "year", "source", "total", "grades", "round", "fact
              "share", "else", "per", "whole", "started", "pro", "rata", "below", "above", "off",
              "each", "from", "floor", "cap", "deduct", "at", "most", "flag", "over", "if", "na",
              "and", "or", "not", "in", "of", "true", "false", "full", "to", "leaves", "groups",
-             "number", "percent", "count", "bool", "text", "money", "level"}
+             "number", "percent", "count", "bool", "text", "money", "level", "import", "as",
+             "extends", "override", "remove", "under", "name", "expect", "nondecreasing",
+             "nonincreasing", "continuous", "decimals", "decimal"}
 
 
 def format_fact(decl: n.FactDecl) -> str:
@@ -162,7 +166,7 @@ def format_fact(decl: n.FactDecl) -> str:
     else:
         type_text = t.kind
     domain = f" in {format_interval(decl.domain)}" if decl.domain is not None else ""
-    label = f" {quote(decl.label)}" if decl.label else ""
+    label = f" {quote(decl.label)}" if decl.label is not None else ""
     return f"fact {', '.join(decl.names)}: {type_text}{domain}{label}"
 
 
@@ -172,9 +176,8 @@ def format_let(let: n.Let) -> str:
 
 def format_indicator(node: n.Indicator, depth: int = 0) -> List[str]:
     pad = INDENT * depth
-    name = f" {quote(node.name)}" if node.name else ""
-    weight = number(node.weight.value * 100, False) + "%" if node.weight.is_percent else \
-        plain(node.weight.value)
+    name = f" {quote(node.name)}" if node.name is not None else ""
+    weight = _weight_text(node.weight)
     head = f"{pad}{node.code}{name} weight {weight}{' bonus' if node.bonus else ''}"
     simple = node.rule is not None and not (node.explain or node.standard or node.notes or
                                             node.facts or node.lets or node.points or
@@ -206,9 +209,64 @@ def format_indicator(node: n.Indicator, depth: int = 0) -> List[str]:
     return lines
 
 
+def _weight_text(weight: n.Number) -> str:
+    return number(weight.value * 100, False) + "%" if weight.is_percent else plain(weight.value)
+
+
+def format_edit(edit) -> List[str]:
+    if isinstance(edit, n.Remove):
+        return [f"remove {', '.join(edit.codes)}"]
+    if isinstance(edit, n.Under):
+        lines = [f"under {edit.code} {{"]
+        for child in edit.children:
+            lines.extend(format_indicator(child, 1))
+        return lines + ["}"]
+    only_weight = edit.weight is not None and all(
+        getattr(edit, f) in (None, ()) for f in ("name", "explain", "standard", "notes", "facts",
+                                                  "lets", "rule", "points", "children"))
+    if only_weight:
+        return [f"override {edit.code} weight {_weight_text(edit.weight)}"]
+    only_rule = edit.rule is not None and edit.weight is None and all(
+        getattr(edit, f) in (None, ()) for f in ("name", "explain", "standard", "notes", "facts",
+                                                  "lets", "points", "children"))
+    if only_rule:
+        head = f"override {edit.code}: "
+        return [head + format_rule(edit.rule, " " * len(head))]
+    inner = INDENT
+    lines = [f"override {edit.code} {{"]
+    if edit.weight is not None:
+        lines.append(f"{inner}weight {_weight_text(edit.weight)}")
+    if edit.name is not None:
+        lines.append(f"{inner}name {quote(edit.name)}")
+    if edit.explain is not None:
+        lines.append(f"{inner}explain {quote(edit.explain)}")
+    if edit.standard is not None:
+        lines.append(f"{inner}standard {quote(edit.standard)}")
+    lines.extend(f"{inner}note {quote(x)}" for x in edit.notes)
+    lines.extend(f"{inner}{format_fact(d)}" for d in edit.facts)
+    lines.extend(f"{inner}{format_let(x)}" for x in edit.lets)
+    if edit.rule is not None:
+        lines.append(f"{inner}score: {format_rule(edit.rule, inner + '       ')}")
+    for point in edit.points:
+        kind = "share" if point.is_share else "weight"
+        head_p = f"{inner}point {_label(point.label)} {kind} {format_expr(point.weight)}: "
+        lines.append(head_p + format_rule(point.rule, " " * len(head_p)))
+    for child in edit.children:
+        lines.extend(format_indicator(child, 1))
+    return lines + ["}"]
+
+
 def format_set(setfile: n.SetFile) -> str:
     h = setfile.header
     lines: List[str] = []
+    modules: List[str] = []
+    if setfile.extends is not None:
+        modules.append(f"extends {quote(setfile.extends.path)}")
+    for imp in setfile.imports:
+        if imp.alias is not None:
+            modules.append(f"import {quote(imp.path)} as {imp.alias}")
+        else:
+            modules.append(f"from {quote(imp.path)} import {', '.join(imp.names)}")
     if h.name is not None:
         lines.append(f"set {quote(h.name)}")
     if h.region is not None:
@@ -227,6 +285,8 @@ def format_set(setfile: n.SetFile) -> str:
     for r in h.rounding:
         lines.append(f"round {r.target} to {plain(r.step)}")
     blocks = []
+    if modules:
+        blocks.append(modules)
     if lines:
         blocks.append(lines)
     if setfile.facts:
@@ -236,6 +296,267 @@ def format_set(setfile: n.SetFile) -> str:
     for rule_def in setfile.rule_defs:
         head = f"rule {rule_def.name}({', '.join(rule_def.params)}): "
         blocks.append([head + format_rule(rule_def.rule, " " * len(head))])
+    for edit in setfile.edits:
+        blocks.append(format_edit(edit))
     for node in setfile.indicators:
         blocks.append(format_indicator(node))
     return "\n\n".join("\n".join(b) for b in blocks) + "\n"
+
+
+# ------------------------------------------------------- whole files (fmt)
+
+
+def find_comments(text: str):
+    """{line: (column, comment text, alone on its line)} for every `#` outside a string."""
+    out = {}
+    for number, line in enumerate(text.split("\n"), start=1):
+        in_string = escaped = False
+        for column, ch in enumerate(line):
+            if in_string:
+                if escaped:
+                    escaped = False
+                elif ch == "\\":
+                    escaped = True
+                elif ch == '"':
+                    in_string = False
+            elif ch == '"':
+                in_string = True
+            elif ch == "#":
+                out[number] = (column, line[column:].rstrip(), not line[:column].strip())
+                break
+    return out
+
+
+class _Layout:
+    """Canonical text of a parsed file, with its comments kept beside what they annotate."""
+
+    def __init__(self, text: str, tree: n.SetFile):
+        self.tree = tree
+        self.source_lines = text.split("\n")
+        self.comments = find_comments(text)
+        self.used: set = set()
+        self.out: List[str] = []
+        self.last_line = 0  # the original line last written out
+
+    # --- comments and blank lines
+    def _leading(self, before_line: int, indent: str) -> None:
+        """Comments above a statement, then the statement's own blank-line gap."""
+        for line in sorted(self.comments):
+            if line >= before_line:
+                break
+            if line in self.used:
+                continue
+            column, comment, alone = self.comments[line]
+            self.used.add(line)
+            self._gap(line)
+            self.out.append(f"{indent}{comment}")
+            self.last_line = line
+        if before_line < 10 ** 9:
+            self._gap(before_line)
+
+    def _gap(self, line: int) -> None:
+        """One blank line where the original had one or more."""
+        if self.out and self.out[-1].strip() and not self.out[-1].endswith("{") and \
+                self._blank_before(line, self.last_line):
+            self.out.append("")
+
+    def _trailing(self, line: int) -> str:
+        found = self.comments.get(line)
+        if found is None or line in self.used or found[2]:
+            return ""
+        self.used.add(line)
+        return "  " + found[1]
+
+    def _blank_before(self, line: int, previous_end: int) -> bool:
+        for number in range(previous_end + 1, line):
+            if number - 1 < len(self.source_lines) and not self.source_lines[number - 1].strip():
+                return True
+        return False
+
+    def _emit(self, text: str) -> None:
+        self.out.append(text)
+
+    # --- rules
+    def rule_lines(self, rule: n.Rule, head: str) -> List[str]:
+        """`head` followed by the rule; one clause per line when long or commented."""
+        parts = [format_clause(c) for c in rule.clauses]
+        notes = [self._trailing(c.span.end_line) if c.span else "" for c in rule.clauses]
+        pad = " " * len(head)
+        if not any(notes) and _display_width(head + "; ".join(parts)) <= 100:
+            return [head + "; ".join(parts)]
+        lines = []
+        for i, (part, note) in enumerate(zip(parts, notes)):
+            end = ";" if i < len(parts) - 1 else ""
+            lines.append((head if i == 0 else pad) + part + end + note)
+        return lines
+
+    # --- statements
+    def statement(self, span, text_lines: List[str], indent: str, previous_end: int) -> int:
+        start = span.line if span else previous_end + 1
+        self._leading(start, indent)
+        if span is not None and text_lines:
+            text_lines[-1] += self._trailing(span.end_line) if span.end_line == span.line \
+                else ""
+        self.out.extend(text_lines)
+        return self._done(span, previous_end)
+
+    def _done(self, span, previous_end: int) -> int:
+        if span is not None:
+            self.last_line = max(self.last_line, span.end_line)
+            return span.end_line
+        return previous_end
+
+    def indicator(self, node: n.Indicator, depth: int, previous_end: int) -> int:
+        pad = INDENT * depth
+        name = f" {quote(node.name)}" if node.name is not None else ""
+        head = f"{pad}{node.code}{name} weight {_weight_text(node.weight)}" + \
+            (" bonus" if node.bonus else "")
+        simple = node.rule is not None and not (node.explain is not None or
+                                                node.standard is not None or node.notes or
+                                                node.facts or node.lets or node.points or
+                                                node.children)
+        span = node.span
+        start = span.line if span else previous_end + 1
+        self._leading(start, pad)
+        if simple:
+            self.out.extend(self.rule_lines(node.rule, head + ": "))
+            return self._done(span, previous_end)
+        header_note = self._trailing(start)
+        self.out.append(f"{head} {{{header_note}")
+        self.last_line = start
+        self.block_items(node, depth + 1, start)
+        if span is not None:
+            self._comments_before_close(span.end_line, INDENT * (depth + 1))
+        self.out.append(f"{pad}}}" + (self._trailing(span.end_line) if span else ""))
+        return self._done(span, previous_end)
+
+    def _comments_before_close(self, close_line: int, indent: str) -> None:
+        for line in sorted(self.comments):
+            if line >= close_line:
+                break
+            if line in self.used or line <= self.last_line:
+                continue
+            self.used.add(line)
+            self._gap(line)
+            self.out.append(f"{indent}{self.comments[line][1]}")
+            self.last_line = line
+
+    def block_items(self, node, depth: int, previous_end: int) -> None:
+        inner = INDENT * depth
+        simple_fields = []
+        if node.explain is not None:
+            simple_fields.append(f"{inner}explain {quote(node.explain)}")
+        if node.standard is not None:
+            simple_fields.append(f"{inner}standard {quote(node.standard)}")
+        for note in node.notes:
+            simple_fields.append(f"{inner}note {quote(note)}")
+        for text in simple_fields:
+            # explain/standard/note carry no span: they open the block, as written.
+            self.out.append(text)
+        end = previous_end
+        spanned = [(d.span, d) for d in node.facts] + [(x.span, x) for x in node.lets]
+        spanned += [(p.span, p) for p in node.points] + [(c.span, c) for c in node.children]
+        if node.rule is not None and not isinstance(node, n.Override):
+            spanned.append((node.rule.span, node.rule))
+        spanned.sort(key=lambda item: (item[0].line, item[0].column) if item[0] else (0, 0))
+        for span, item in spanned:
+            if isinstance(item, n.FactDecl):
+                end = self.statement(span, [f"{inner}{format_fact(item)}"], inner, end)
+            elif isinstance(item, n.Let):
+                end = self.statement(span, [f"{inner}{format_let(item)}"], inner, end)
+            elif isinstance(item, n.Point):
+                kind = "share" if item.is_share else "weight"
+                head = f"{inner}point {_label(item.label)} {kind} {format_expr(item.weight)}: "
+                self._leading(span.line if span else end + 1, inner)
+                self.out.extend(self.rule_lines(item.rule, head))
+                end = self._done(span, end)
+            elif isinstance(item, n.Indicator):
+                end = self.indicator(item, depth, end)
+            elif isinstance(item, n.Rule):
+                self._leading(span.line if span else end + 1, inner)
+                self.out.extend(self.rule_lines(item, f"{inner}score: "))
+                end = self._done(span, end)
+
+    def run(self) -> str:
+        tree = self.tree
+        h = tree.header
+        end = 0
+        chunks = []
+        if tree.extends is not None:
+            chunks.append((tree.extends.span, [f"extends {quote(tree.extends.path)}"]))
+        for imp in tree.imports:
+            text = f"import {quote(imp.path)} as {imp.alias}" if imp.alias is not None else \
+                f"from {quote(imp.path)} import {', '.join(imp.names)}"
+            chunks.append((imp.span, [text]))
+        header_lines = format_set(attrs_evolve_header_only(tree)).rstrip("\n").split("\n") \
+            if _has_header(h) else []
+        keys = [k for k in ("set", "region", "year", "source", "total", "grades")
+                if k in h.spans]
+        for key, text in zip(_header_keys(h), header_lines):
+            chunks.append((h.spans.get(key) if key != "rounding" else None, [text]))
+        for r in h.rounding:
+            chunks.append((r.span, [f"round {r.target} to {plain(r.step)}"]))
+        for d in tree.facts:
+            chunks.append((d.span, [format_fact(d)]))
+        for let in tree.lets:
+            chunks.append((let.span, [format_let(let)]))
+        for rule_def in tree.rule_defs:
+            chunks.append((rule_def.span, rule_def))
+        for edit in tree.edits:
+            chunks.append((edit.span, edit))
+        for node in tree.indicators:
+            chunks.append((node.span, node))
+        chunks.sort(key=lambda c: (c[0].line, c[0].column) if c[0] else (0, 0))
+        for span, item in chunks:
+            if isinstance(item, n.Indicator):
+                end = self.indicator(item, 0, end)
+            elif isinstance(item, n.RuleDef):
+                head = f"rule {item.name}({', '.join(item.params)}): "
+                self._leading(span.line if span else end + 1, "")
+                self.out.extend(self.rule_lines(item.rule, head))
+                end = self._done(span, end)
+            elif isinstance(item, (n.Override, n.Remove, n.Under)):
+                end = self.statement(span, format_edit(item), "", end)
+            else:
+                end = self.statement(span, item, "", end)
+        self._leading(10 ** 9, "")
+        text = "\n".join(self.out).strip("\n") + "\n"
+        while "\n\n\n" in text:
+            text = text.replace("\n\n\n", "\n\n")
+        return text
+
+
+def _has_header(h: n.Header) -> bool:
+    return any(getattr(h, f) is not None for f in ("name", "region", "year_from", "source",
+                                                     "total")) or bool(h.grades)
+
+
+def _header_keys(h: n.Header) -> List[str]:
+    keys = []
+    for key, present in (("set", h.name is not None), ("region", h.region is not None),
+                         ("year", h.year_from is not None), ("source", h.source is not None),
+                         ("total", h.total is not None), ("grades", bool(h.grades))):
+        if present:
+            keys.append(key)
+    return keys
+
+
+def attrs_evolve_header_only(tree: n.SetFile) -> n.SetFile:
+    import attrs
+
+    header = attrs.evolve(tree.header, rounding=())
+    return n.SetFile(header, path=tree.path)
+
+
+def format_text(text: str, path: str = "<string>") -> str:
+    """The canonical layout of a whole file, comments kept. Raises SetError on syntax errors."""
+    from .parser import parse
+
+    tree = parse(text, path)
+    return _Layout(text, tree).run()
+
+
+def _display_width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)

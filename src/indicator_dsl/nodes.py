@@ -245,7 +245,17 @@ class Let:
     span: Optional[Span] = _span()
 
 
-Clause = Union[Guarded, Otherwise, Result, Step, Each, Floor, Cap, DeductAtMost, Flag, Let]
+@attrs.frozen
+class Expect:
+    """``expect nondecreasing in actual``: a promise that ``indicator-eval props`` checks."""
+
+    property: str  # "nondecreasing", "nonincreasing" or "continuous"
+    name: str
+    span: Optional[Span] = _span()
+
+
+Clause = Union[Guarded, Otherwise, Result, Step, Each, Floor, Cap, DeductAtMost, Flag, Let,
+               Expect]
 
 
 @attrs.frozen
@@ -346,6 +356,61 @@ class Header:
     spans: dict = attrs.field(factory=dict, eq=False, hash=False, repr=False)
 
 
+# ------------------------------------------------------------------- modules
+
+
+@attrs.frozen
+class Import:
+    """``import "lib.ind" as lib`` (alias) or ``from "lib.ind" import a, b`` (names)."""
+
+    path: str
+    alias: Optional[str] = None
+    names: Tuple[str, ...] = ()
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Extends:
+    path: str
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Override:
+    """``override CODE …``: replace the parts of an inherited indicator that are given."""
+
+    code: str
+    weight: Optional[Number] = None
+    name: Optional[str] = None
+    explain: Optional[str] = None
+    standard: Optional[str] = None
+    notes: Tuple[str, ...] = ()
+    facts: Tuple[FactDecl, ...] = ()
+    lets: Tuple[Let, ...] = ()
+    rule: Optional[Rule] = None
+    points: Tuple[Point, ...] = ()
+    children: Tuple["Indicator", ...] = ()
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Remove:
+    codes: Tuple[str, ...]
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Under:
+    """``under CODE { … }``: add indicators to an inherited group."""
+
+    code: str
+    children: Tuple["Indicator", ...]
+    span: Optional[Span] = _span()
+
+
+Edit = Union[Override, Remove, Under]
+
+
 @attrs.frozen
 class SetFile:
     """A whole ``.ind`` file."""
@@ -355,4 +420,7 @@ class SetFile:
     lets: Tuple[Let, ...] = ()
     rule_defs: Tuple[RuleDef, ...] = ()
     indicators: Tuple[Indicator, ...] = ()
+    imports: Tuple[Import, ...] = ()
+    extends: Optional[Extends] = None
+    edits: Tuple[Edit, ...] = ()
     path: str = attrs.field(default="<string>", eq=False)

@@ -61,7 +61,7 @@ def plain(value: Decimal) -> str:
         return ""
     if not value.is_finite():
         return "∞" if value > 0 else "-∞"
-    text = format(value.normalize(), "f")
+    text = format(value, "f")  # exact: normalize() would round to the context's precision
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     if text == "-0":

@@ -435,7 +435,7 @@ class _Builder(Transformer_NonRecursive):
         header = {}
         header_spans = {}
         facts, lets, defs, indicators, grades_seen = [], [], [], [], False
-        rounding = []
+        rounding, imports, edits, extends = [], [], [], []
         for item in items:
             if item is None:
                 continue
@@ -459,6 +459,19 @@ class _Builder(Transformer_NonRecursive):
                 defs.append(item)
             elif isinstance(item, n.Indicator):
                 indicators.append(item)
+            elif isinstance(item, n.Import):
+                imports.append(item)
+            elif isinstance(item, n.Extends):
+                extends.append(item)
+            elif isinstance(item, (n.Override, n.Remove, n.Under)):
+                edits.append(item)
+        for extra in extends[1:]:
+            self._problem("a set extends one other set", extra.span,
+                          "keep one `extends`; import rules from others with `import`")
+        if edits and not extends:
+            self._problem("`override`, `remove` and `under` change an inherited set, but this "
+                          "file has no `extends`", edits[0].span,
+                          'add `extends "base.ind"` at the top')
         year = header.get("year")
         h = n.Header(
             name=header.get("set"), region=header.get("region"),
@@ -466,7 +479,80 @@ class _Builder(Transformer_NonRecursive):
             source=header.get("source"), total=header.get("total"),
             grades=tuple(header.get("grades", ())), rounding=tuple(rounding), spans=header_spans)
         return n.SetFile(h, tuple(facts), tuple(lets), tuple(defs), tuple(indicators),
+                         tuple(imports), extends[0] if extends else None, tuple(edits),
                          path=self.path)
+
+    # --- modules
+    @v_args(meta=True)
+    def import_all(self, meta, items):
+        path, alias = items
+        self._reserved(alias, "a module")
+        return n.Import(_unquote(path), alias=alias.value, span=self._span(meta))
+
+    @v_args(meta=True)
+    def import_some(self, meta, items):
+        return n.Import(_unquote(items[0]), names=tuple(t.value for t in items[1:]),
+                        span=self._span(meta))
+
+    @v_args(meta=True)
+    def extends(self, meta, items):
+        return n.Extends(_unquote(items[0]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def remove(self, meta, items):
+        return n.Remove(tuple(t.value for t in items), span=self._span(meta))
+
+    @v_args(meta=True)
+    def under(self, meta, items):
+        code, body = items
+        children = []
+        for kind, value, item_span in body:
+            if kind == "node":
+                children.append(value)
+            else:
+                self._problem(f"`under {code.value}` adds indicators; `{kind}` belongs in an "
+                              "`override` block", item_span)
+        return n.Under(code.value, tuple(children), span=self._span(meta))
+
+    @v_args(meta=True)
+    def weight_item(self, meta, items):
+        return ("weight", self._weight(items[0]), self._span(meta))
+
+    @v_args(meta=True)
+    def override_name(self, meta, items):
+        return ("name", _unquote(items[0]), self._span(meta))
+
+    def override_rule(self, items):
+        return [("score", items[0], items[0].span)]
+
+    def override_block(self, items):
+        return self.block(items)
+
+    @v_args(meta=True)
+    def override(self, meta, items):
+        code, body = items
+        if isinstance(body, tuple):
+            body = [body]
+        fields = {}
+        lists = {"note": [], "fact": [], "let": [], "point": [], "node": []}
+        for kind, value, item_span in body:
+            if kind in lists:
+                lists[kind].append(value)
+                continue
+            if kind in fields:
+                self._problem(f"`{kind}` is given twice in this override", item_span)
+            fields[kind] = value
+        return n.Override(code.value, weight=fields.get("weight"), name=fields.get("name"),
+                          explain=fields.get("explain"), standard=fields.get("standard"),
+                          notes=tuple(lists["note"]), facts=tuple(lists["fact"]),
+                          lets=tuple(lists["let"]), rule=fields.get("score"),
+                          points=tuple(lists["point"]), children=tuple(lists["node"]),
+                          span=self._span(meta))
+
+    def _weight(self, token: Token) -> n.Number:
+        if token.type == "PERCENT":
+            return n.Number(_number(token.value[:-1]) / 100, True, span=_tok_span(token, self.path))
+        return n.Number(_number(token.value), span=_tok_span(token, self.path))
 
     def recovered(self, items):
         return None
@@ -598,8 +684,8 @@ class _Builder(Transformer_NonRecursive):
 
     @v_args(meta=True)
     def type_money(self, meta, items):
-        unit = items[0].value if items and items[0] is not None else "元"
-        if unit not in MONEY_UNITS:
+        unit = items[0].value if items and items[0] is not None else None  # None: 元
+        if unit is not None and unit not in MONEY_UNITS:
             self._problem(f"unknown money unit {unit!r}", self._span(meta),
                           "use one of: " + ", ".join(MONEY_UNITS))
         return n.FactType("money", unit=unit, span=self._span(meta))
@@ -639,12 +725,7 @@ class _Builder(Transformer_NonRecursive):
         name = None
         if rest and isinstance(rest[0], Token) and rest[0].type == "STRING":
             name = _unquote(rest.pop(0))
-        weight_token = rest.pop(0)
-        if weight_token.type == "PERCENT":
-            weight = n.Number(_number(weight_token.value[:-1]) / 100, True,
-                              span=_tok_span(weight_token, self.path))
-        else:
-            weight = n.Number(_number(weight_token.value), span=_tok_span(weight_token, self.path))
+        weight = self._weight(rest.pop(0))
         bonus = False
         if rest and isinstance(rest[0], Token) and rest[0].type == "BONUS":
             bonus = True
@@ -695,6 +776,8 @@ class _Builder(Transformer_NonRecursive):
                 out.append(("node", item, item.span))
             elif isinstance(item, n.Rule):
                 out.append(("score", item, item.span))
+            elif isinstance(item, list):
+                out.extend(item)
             else:
                 out.append(item)
         return out
@@ -781,6 +864,11 @@ class _Builder(Transformer_NonRecursive):
         kind, condition = items
         message = None if kind.type == "FLAG_OVER" else _unquote(kind)
         return n.Flag(message, condition, span=self._span(meta))
+
+    @v_args(meta=True)
+    def expect(self, meta, items):
+        prop, name = items
+        return n.Expect(prop.value, name.value, span=self._span(meta))
 
     @v_args(meta=True)
     def not_applicable(self, meta, items):
@@ -893,4 +981,4 @@ EXPRESSION_WORDS = frozenset(
     "from if below above off".split())
 STATEMENT_WORDS = frozenset(
     "set region year source total grades round fact let rule explain standard note score "
-    "point".split())
+    "point import extends override remove under".split())

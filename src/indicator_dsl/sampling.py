@@ -75,12 +75,9 @@ class _Facade:
         self.leaf_step = leaf_step
 
     def text_of(self, node) -> str:
-        span = getattr(node, "span", None)
-        if span is not None and span.end > span.start and span.file == self.source.path:
-            return self.source.text[span.start:span.end]
-        from .formatter import format_expr
+        from .checker import source_text_of
 
-        return format_expr(node)
+        return source_text_of(self.source, node)
 
 
 def find_out_of_range(checker, leaf, rule, weight: Decimal, scope) \

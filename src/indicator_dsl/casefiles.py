@@ -1,0 +1,258 @@
+"""Golden cases next to sets: ``indicator-eval test``.
+
+A case file ``NAME.cases.yaml`` sits beside ``NAME.ind`` (or names its set with
+``set:``) and lists cases, each facts → what the set must give::
+
+    set: spring-festival.ind            # optional; default: the file's own stem
+    cases:
+      - name: the report's own facts
+        facts: spring-festival.facts.yaml   # a file beside this one, or a mapping
+        expect:
+          total: 93.4
+          grade: 优
+          scores: {C112: 5.9, C1115: 5.5}
+          status: {C12: not_applicable}
+          warnings: {C11: 偏离度}           # a text each leaf's warnings contain
+      - name: a budget of zero cannot be scored
+        facts: spring-festival.facts.yaml
+        with: {indicators: {C1115: {budget: 0}}}   # changes merged into the facts
+        expect_error: {code: C1115, contains: division by zero}
+
+A failure is shown as a readable diff: indicator, expected, got, and the
+justification, so the reader sees why.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional
+
+import attrs
+
+from .errors import ERROR, Diagnostic, FactsError, IndicatorError, SetError
+from .facts import Facts, load_facts, loads_facts
+
+CASE_SUFFIX = ".cases.yaml"
+
+
+@attrs.define
+class CaseOutcome:
+    file: str
+    name: str
+    passed: bool
+    lines: List[str] = attrs.Factory(list)  # the diff, when it failed
+
+
+def find_case_files(paths: Iterable[str]) -> List[Path]:
+    found: List[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(sorted(path.rglob(f"*{CASE_SUFFIX}")))
+        elif path.name.endswith(CASE_SUFFIX):
+            found.append(path)
+        elif path.suffix == ".ind":
+            sibling = path.with_name(path.stem + CASE_SUFFIX)
+            if sibling.is_file():
+                found.append(sibling)
+            else:
+                raise FactsError(Diagnostic(ERROR, f"no case file beside {path}", file=str(path),
+                                            hint=f"write {sibling.name} next to it"))
+        elif not path.exists():
+            raise FactsError(Diagnostic(ERROR, "no such file or folder", file=str(path)))
+        else:
+            raise FactsError(Diagnostic(ERROR, "not a case file", file=str(path),
+                                        hint=f"case files end in {CASE_SUFFIX}"))
+    return found
+
+
+class CaseRunner:
+    def __init__(self):
+        self._sets: Dict[str, object] = {}
+
+    def _set(self, path: Path):
+        from .api import load_set
+
+        key = str(path.resolve())
+        if key not in self._sets:
+            self._sets[key] = load_set(path)
+        return self._sets[key]
+
+    def run_file(self, path: Path) -> List[CaseOutcome]:
+        import yaml
+
+        where = str(path)
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            return [CaseOutcome(where, "(file)", False, [f"cannot read the case file: {exc}"])]
+        if not isinstance(doc, dict) or not isinstance(doc.get("cases"), list):
+            return [CaseOutcome(where, "(file)", False,
+                                ["a case file is a mapping with a `cases:` list"])]
+        stem = path.name[: -len(CASE_SUFFIX)]
+        set_path = path.parent / str(doc.get("set") or f"{stem}.ind")
+        try:
+            scorer = self._set(set_path)
+        except IndicatorError as exc:
+            return [CaseOutcome(where, "(set)", False,
+                                [f"the set {set_path} cannot be loaded:"] +
+                                [d.render() for d in exc.diagnostics if d.is_error])]
+        return [self.run_case(path, scorer, i, case) for i, case in enumerate(doc["cases"])]
+
+    def run_case(self, path: Path, scorer, index: int, case) -> CaseOutcome:
+        where = str(path)
+        if not isinstance(case, dict):
+            return CaseOutcome(where, f"#{index + 1}", False, ["a case is a mapping"])
+        name = str(case.get("name") or f"#{index + 1}")
+        try:
+            facts = self._facts(path, case)
+        except IndicatorError as exc:
+            return CaseOutcome(where, name, False, [d.render() for d in exc.diagnostics])
+        result = scorer.evaluate(facts)
+        if "expect_error" in case:
+            return CaseOutcome(where, name, *self._check_error(result, case["expect_error"]))
+        lines = []
+        for d in result.errors:
+            lines.append(f"unexpected error: {d.render()}")
+        lines.extend(self._check_expect(result, case.get("expect") or {}))
+        return CaseOutcome(where, name, not lines, lines)
+
+    def _facts(self, path: Path, case) -> Facts:
+        import yaml
+
+        raw = case.get("facts", {})
+        changes = case.get("with")
+        if isinstance(raw, str):
+            facts_path = path.parent / raw
+            if not changes:
+                return load_facts(facts_path)  # read directly: messages keep their lines
+            if facts_path.suffix not in (".yaml", ".yml"):
+                raise FactsError(Diagnostic(ERROR, "`with:` works with YAML facts files",
+                                            file=str(path)))
+            try:
+                base = _plain(yaml.safe_load(facts_path.read_text(encoding="utf-8")))
+            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                return load_facts(facts_path)  # let the loader say what is wrong
+            source_name = str(facts_path)
+        elif isinstance(raw, dict):
+            base = raw
+            source_name = f"{path}:{case.get('name', '')}"
+        else:
+            raise FactsError(Diagnostic(ERROR, "`facts:` is a file name or a mapping",
+                                        file=str(path)))
+        merged = _merge(base or {}, changes or {})
+        text = yaml.dump(merged, Dumper=_Dumper, allow_unicode=True, sort_keys=False)
+        return loads_facts(text, source_name, ".yaml")
+
+    def _check_error(self, result, expect) -> tuple:
+        expect = expect if isinstance(expect, dict) else {"contains": str(expect)}
+        code = expect.get("code")
+        wanted = expect.get("contains", "")
+        wanted = wanted if isinstance(wanted, list) else [wanted]
+        errors = result.errors
+        if code is not None:
+            errors = [d for d in errors if d.message.startswith(f"{code}:") or
+                      (result.by_code().get(code) and result.by_code()[code].error is d)]
+        for d in errors:
+            if all(str(w) in d.render() for w in wanted):
+                return True, []
+        got = [d.message for d in result.errors] or ["no error"]
+        return False, [f"expected an error{' for ' + code if code else ''} containing "
+                       f"{', '.join(map(repr, wanted))}", *(f"  got: {g}" for g in got)]
+
+    def _check_expect(self, result, expect: dict) -> List[str]:
+        lines = []
+        if "total" in expect:
+            want = _decimal(expect["total"])
+            if result.total != want:
+                lines.append(_row("total", expect["total"], result.total, ""))
+        if "grade" in expect and result.grade != expect["grade"]:
+            lines.append(_row("grade", expect["grade"], result.grade, ""))
+        by_code = result.by_code()
+        for code, want in (expect.get("scores") or {}).items():
+            got = by_code.get(str(code))
+            if got is None:
+                lines.append(f"{code}: the set has no such indicator")
+            elif want is None:
+                if got.status != "not_applicable":
+                    lines.append(_row(code, "not applicable", got.score, got.explanation))
+            elif got.score != _decimal(want):
+                lines.append(_row(code, want, got.score if got.score is not None else got.status,
+                                  got.explanation))
+        for code, want in (expect.get("status") or {}).items():
+            got = by_code.get(str(code))
+            if got is None or got.status != want:
+                lines.append(_row(f"{code} status", want, got.status if got else "missing",
+                                  got.explanation if got else ""))
+        for code, text in (expect.get("warnings") or {}).items():
+            got = by_code.get(str(code))
+            if got is None or not any(str(text) in w for w in got.warnings):
+                lines.append(_row(f"{code} warning", text, got.warnings if got else "missing",
+                                  ""))
+        return lines
+
+
+def _row(what, expected, got, why) -> str:
+    from .numbers import plain
+
+    shown = plain(got) if isinstance(got, Decimal) else got
+    text = f"{what}: expected {expected}, got {shown}"
+    return text + (f"\n      {why}" if why else "")
+
+
+def _decimal(value) -> Optional[Decimal]:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _plain(value):
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _merge(base, changes):
+    if isinstance(base, dict) and isinstance(changes, dict):
+        out = dict(base)
+        for key, value in changes.items():
+            out[key] = _merge(base.get(key), value) if key in base else value
+        return out
+    return changes
+
+
+def _dumper():
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        """Writes decimals with their exact digits."""
+
+    Dumper.add_representer(
+        Decimal, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:float",
+                                                               str(value)))
+    return Dumper
+
+
+_Dumper = _dumper()
+
+
+def run(paths: Iterable[str], out) -> tuple:
+    """Run every case under ``paths``; write the report to ``out``. (passed, failed)."""
+    runner = CaseRunner()
+    passed = failed = 0
+    for path in find_case_files(paths):
+        for outcome in runner.run_file(path):
+            if outcome.passed:
+                passed += 1
+                continue
+            failed += 1
+            print(f"FAIL {outcome.file}: {outcome.name}", file=out)
+            for line in outcome.lines:
+                print("    " + line.replace("\n", "\n    "), file=out)
+    return passed, failed

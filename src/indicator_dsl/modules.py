@@ -1,0 +1,317 @@
+"""Linking: a file's imports and the set it extends, merged into one AST.
+
+This stage sits between the parser and the checker:
+
+* ``import "lib.ind" as lib`` makes the library's rule definitions and ``let``
+  values available as ``lib.NAME``; ``from "lib.ind" import a, b`` as ``a`` and
+  ``b``. Fact declarations of the library travel with them (a rule's facts are the
+  project's, so they keep their names).
+* ``extends "base.ind"`` starts from the base set (itself linked first) and applies
+  this file's header statements, ``override``, ``remove`` and ``under`` edits, and
+  appends its own top-level indicators.
+
+Paths are relative to the file that names them, then looked up in the folders of
+the ``INDICATOR_PATH`` environment variable. Import cycles and missing files are
+errors at the statement that names them. Every node keeps the span of the file it
+was written in, so later messages point at the right file; :class:`Sources` finds
+the text of any of them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import attrs
+
+from . import nodes as n
+from .errors import ERROR, Diagnostic, IndicatorError, SetError, SourceText, did_you_mean
+from .parser import parse_recovering, read_source
+
+ENV_PATH = "INDICATOR_PATH"
+
+
+class Sources(SourceText):
+    """The texts of every file a linked set was built from, looked up by span."""
+
+    def __init__(self, main: SourceText):
+        super().__init__(main.path, main.text)
+        self.files: Dict[str, SourceText] = {main.path: main}
+
+    def add(self, source: SourceText) -> None:
+        self.files.setdefault(source.path, source)
+
+    def text_for(self, path: str) -> Optional[str]:
+        source = self.files.get(path)
+        return source.text if source else None
+
+    def diagnostic(self, severity, message, span, hint=None, code=None) -> Diagnostic:
+        if span is not None and span.file in self.files and span.file != self.path:
+            return self.files[span.file].diagnostic(severity, message, span, hint, code)
+        return super().diagnostic(severity, message, span, hint, code)
+
+
+@attrs.define
+class Linked:
+    tree: Optional[n.SetFile]
+    sources: Sources
+    diagnostics: List[Diagnostic]
+    origins: Dict[str, List[str]]  # code -> "weight from county.ind:5" …
+
+
+def resolve(name: str, relative_to: str) -> Optional[Path]:
+    """The file a statement names: beside the naming file, then on INDICATOR_PATH."""
+    base = Path(relative_to).parent if relative_to and not relative_to.startswith("<") \
+        else Path(".")
+    candidates = [base / name]
+    for folder in os.environ.get(ENV_PATH, "").split(os.pathsep):
+        if folder:
+            candidates.append(Path(folder) / name)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def link(text: str, path: str) -> Linked:
+    linker = _Linker()
+    main = SourceText(path, text)
+    linker.sources = Sources(main)
+    tree = linker.load_text(text, path, stack=())
+    return Linked(tree, linker.sources, linker.diagnostics, linker.origins)
+
+
+class _Linker:
+    def __init__(self):
+        self.sources: Sources = None
+        self.diagnostics: List[Diagnostic] = []
+        self.origins: Dict[str, List[str]] = {}
+        self.loaded: Dict[str, Optional[n.SetFile]] = {}
+
+    def error(self, message, span, hint=None, source: SourceText = None):
+        source = source or self.sources
+        self.diagnostics.append(source.diagnostic(ERROR, message, span, hint, code="module"))
+
+    # --- files
+    def load_text(self, text: str, path: str, stack: Tuple[str, ...]) -> Optional[n.SetFile]:
+        tree, syntax = parse_recovering(text, path)
+        self.diagnostics.extend(syntax)
+        if tree is None:
+            return None
+        return self.link_tree(tree, path, stack + (str(Path(path).resolve()),))
+
+    def load_file(self, name: str, statement, stack) -> Optional[n.SetFile]:
+        here = statement.span.file if statement.span else self.sources.path
+        found = resolve(name, here)
+        if found is None:
+            searched = os.environ.get(ENV_PATH)
+            self.error(f"cannot find {name!r}", statement.span,
+                       f"the path is relative to {Path(here).parent or '.'}" +
+                       (f" and {ENV_PATH}={searched}" if searched else
+                        f"; installed libraries are found through {ENV_PATH}"))
+            return None
+        key = str(found.resolve())
+        if key in stack:
+            chain = " → ".join(Path(p).name for p in stack[stack.index(key):]) + \
+                f" → {found.name}"
+            self.error(f"import cycle: {chain}", statement.span,
+                       "a file cannot import or extend itself, directly or through others")
+            return None
+        if key in self.loaded:
+            return self.loaded[key]
+        try:
+            text = read_source(found)
+        except IndicatorError as exc:
+            self.diagnostics.extend(exc.diagnostics)
+            return None
+        self.sources.add(SourceText(str(found), text))
+        tree = self.load_text(text, str(found), stack)
+        self.loaded[key] = tree
+        return tree
+
+    # --- one tree
+    def link_tree(self, tree: n.SetFile, path: str, stack) -> n.SetFile:
+        facts = list(tree.facts)
+        lets = list(tree.lets)
+        defs = list(tree.rule_defs)
+        for statement in tree.imports:
+            library = self.load_file(statement.path, statement, stack)
+            if library is None:
+                continue
+            got_facts, got_lets, got_defs = self.imported(library, statement)
+            declared = {name for d in facts for name in d.names}
+            facts.extend(d for d in got_facts if not set(d.names) & declared)
+            lets.extend(got_lets)
+            defs.extend(got_defs)
+        tree = attrs.evolve(tree, facts=tuple(facts), lets=tuple(lets), rule_defs=tuple(defs),
+                            imports=())
+        if tree.extends is None:
+            return tree
+        base = self.load_file(tree.extends.path, tree.extends, stack)
+        if base is None:
+            return attrs.evolve(tree, extends=None, edits=())
+        return self.apply(base, tree)
+
+    def imported(self, library: n.SetFile, statement: n.Import):
+        """The facts, lets and rule definitions an import brings, renamed as it says."""
+        rules = {d.name: d for d in library.rule_defs}
+        values = {let.name: let for let in library.lets}
+        if statement.alias:
+            prefix = statement.alias + "."
+            got_defs = [attrs.evolve(d, name=prefix + d.name) for d in rules.values()]
+            got_lets = [attrs.evolve(let, name=prefix + let.name) for let in values.values()]
+            return list(library.facts), got_lets, got_defs
+        got_defs, got_lets = [], []
+        for name in statement.names:
+            if name in rules:
+                got_defs.append(rules[name])
+            elif name in values:
+                got_lets.append(values[name])
+            else:
+                guess = did_you_mean(name, list(rules) + list(values))
+                self.error(f"{statement.path!r} has no rule or value named {name!r}",
+                           statement.span, f"did you mean {guess!r}?" if guess else
+                           "it offers: " + ", ".join(sorted(list(rules) + list(values))))
+        return list(library.facts), got_lets, got_defs
+
+    # --- extends
+    def apply(self, base: n.SetFile, child: n.SetFile) -> n.SetFile:
+        header = _merge_header(base.header, child.header)
+        indicators = list(base.indicators)
+        child_file = child.path
+        for edit in child.edits:
+            if isinstance(edit, n.Remove):
+                for code in edit.codes:
+                    indicators, found = _edit_tree(indicators, code, lambda node: None)
+                    if not found:
+                        self._unknown(code, base, edit)
+                    else:
+                        self._origin(code, f"removed by {_where(edit.span)}")
+            elif isinstance(edit, n.Under):
+                def add(node, edit=edit):
+                    return attrs.evolve(node, children=node.children + edit.children)
+                indicators, found = _edit_tree(indicators, edit.code, add)
+                if not found:
+                    self._unknown(edit.code, base, edit)
+                for node in edit.children:
+                    self._origin(node.code, f"added by {_where(edit.span)}")
+            elif isinstance(edit, n.Override):
+                def change(node, edit=edit):
+                    return _override(node, edit)
+                indicators, found = _edit_tree(indicators, edit.code, change)
+                if not found:
+                    self._unknown(edit.code, base, edit)
+                else:
+                    self._origin(edit.code, "; ".join(_override_parts(edit)))
+        for node in child.indicators:
+            self._origin(node.code, f"added by {_where(node.span)}")
+        indicators.extend(child.indicators)
+        declared = {name for d in child.facts for name in d.names}
+        facts = [d for d in base.facts if not set(d.names) & declared] + list(child.facts)
+        child_lets = {let.name for let in child.lets}
+        lets = [let for let in base.lets if let.name not in child_lets] + list(child.lets)
+        child_defs = {d.name for d in child.rule_defs}
+        defs = [d for d in base.rule_defs if d.name not in child_defs] + list(child.rule_defs)
+        return n.SetFile(header, tuple(facts), tuple(lets), tuple(defs), tuple(indicators),
+                         (), None, (), path=child_file)
+
+    def _unknown(self, code, base: n.SetFile, edit):
+        codes = []
+        stack = list(base.indicators)
+        while stack:
+            node = stack.pop()
+            codes.append(node.code)
+            stack.extend(node.children)
+        guess = did_you_mean(code, codes)
+        self.error(f"the extended set has no indicator {code}", edit.span,
+                   f"did you mean {guess!r}?" if guess else None)
+
+    def _origin(self, code: str, note: str) -> None:
+        self.origins.setdefault(code, []).append(note)
+
+
+def _where(span: Optional[n.Span]) -> str:
+    return f"{Path(span.file).name}:{span.line}" if span else "?"
+
+
+def _override_parts(edit: n.Override) -> List[str]:
+    where = _where(edit.span)
+    parts = []
+    for field in ("weight", "name", "explain", "standard", "rule"):
+        if getattr(edit, field) is not None:
+            parts.append(f"{field} from {where}")
+    if edit.points:
+        parts.append(f"points from {where}")
+    if edit.children:
+        parts.append(f"children from {where}")
+    if edit.notes or edit.facts or edit.lets:
+        parts.append(f"details from {where}")
+    return parts or [f"overridden at {where}"]
+
+
+def _override(node: n.Indicator, edit: n.Override) -> n.Indicator:
+    changes = {}
+    for field in ("weight", "name", "explain", "standard"):
+        value = getattr(edit, field)
+        if value is not None:
+            changes[field] = value
+    if edit.rule is not None:
+        changes["rule"] = edit.rule
+        changes["points"] = ()
+    if edit.points:
+        changes["points"] = edit.points
+        changes["rule"] = None
+    if edit.children:
+        changes["children"] = edit.children
+    if edit.notes:
+        changes["notes"] = node.notes + edit.notes
+    if edit.facts:
+        changes["facts"] = node.facts + edit.facts
+    if edit.lets:
+        replaced = {let.name for let in edit.lets}
+        changes["lets"] = tuple(x for x in node.lets if x.name not in replaced) + edit.lets
+    return attrs.evolve(node, **changes)
+
+
+def _edit_tree(indicators, code, change):
+    """Apply ``change`` to the node with ``code`` (None removes it); (new list, found)."""
+    out, found = [], False
+    for node in indicators:
+        if node.code == code:
+            found = True
+            replaced = change(node)
+            if replaced is not None:
+                out.append(replaced)
+            continue
+        children, inner = _edit_tree(list(node.children), code, change)
+        if inner:
+            found = True
+            node = attrs.evolve(node, children=tuple(children))
+        out.append(node)
+    return out, found
+
+
+def _merge_header(base: n.Header, child: n.Header) -> n.Header:
+    changes = {}
+    for field in ("name", "region", "year_from", "year_to", "source", "total"):
+        value = getattr(child, field)
+        if value is not None:
+            changes[field] = value
+    if child.grades:
+        changes["grades"] = child.grades
+    if child.rounding:
+        targets = {r.target for r in child.rounding}
+        changes["rounding"] = tuple(r for r in base.rounding if r.target not in targets) + \
+            child.rounding
+    spans = dict(base.spans)
+    spans.update(child.spans)
+    changes["spans"] = spans
+    return attrs.evolve(base, **changes)
+
+
+def link_or_raise(text: str, path: str) -> Linked:
+    linked = link(text, path)
+    if linked.tree is None and not linked.diagnostics:  # pragma: no cover - defensive
+        raise SetError(Diagnostic(ERROR, "nothing could be read", file=path))
+    return linked
