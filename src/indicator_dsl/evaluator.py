@@ -43,6 +43,7 @@ class IndicatorResult:
     source: Optional[str] = None
     line: Optional[int] = None
     origin: List[str] = attrs.Factory(list)  # for extended sets: which file changed what
+    published: Optional[Decimal] = None  # the score a published report gives, if stated
 
     @property
     def explanation(self) -> str:
@@ -112,7 +113,7 @@ class Evaluation:
 # Project-wide keys that describe the project rather than feed a rule.
 PROJECT_INFO_KEYS = {"name", "year", "region", "department", "unit", "project", "budget",
                      "evaluator", "assessor", "date", "remark", "remarks", "note", "notes",
-                     "项目名称", "年度", "单位"}
+                     "published", "published_remark", "项目名称", "年度", "单位"}
 
 
 class Evaluator:
@@ -234,6 +235,7 @@ class Evaluator:
                     ERROR, f"the total {plain(total)} is below every grade's bound",
                     file=checked.source.path, hint="end the grade list with a catch-all grade, "
                     "e.g. `grades 优 >= 90, 良 >= 80, 中 >= 60, 差`"))
+        self._compare_published(facts, results, total, grade, diagnostics)
         project = {k: v.value for k, v in facts.project.items()}
         header = checked.header
         years = (header.year_from, header.year_to) if header.year_from else None
@@ -241,6 +243,46 @@ class Evaluator:
                           facts.path, project, total, checked.total, grade,
                           [results[node.code] for node in self.order], diagnostics,
                           rescaled=rescaled, unrounded_total=unrounded)
+
+    def _compare_published(self, facts: Facts, results, total, grade, diagnostics) -> None:
+        """Set what a published report says beside what the rules give, and warn of any
+        difference: a report that contradicts its own rules is shown, never followed."""
+        lines = facts.source_lines
+        for code, table in facts.indicators.items():
+            fact = table.get("published")
+            result = results.get(code)
+            if fact is None or result is None:
+                continue
+            value = _as_decimal(fact.value)
+            if value is None:
+                diagnostics.append(_facts_diag(ERROR, f"published score of {code} must be a "
+                                               "number", fact.where, lines, None, facts.path))
+                continue
+            result.published = value
+            if result.status == SCORED and result.score != value:
+                message = (f"the report publishes {plain(value)} for {code}, the rules give "
+                           f"{plain(result.score)}")
+                result.warnings.append(f"与公布得分不一致：公布{plain(value)}分，按规则应得"
+                                       f"{plain(result.score)}分")
+                diagnostics.append(_facts_diag(WARNING, message, fact.where, lines,
+                                               "the published figure is kept for comparison "
+                                               "only; check the facts or the report",
+                                               facts.path))
+        published = facts.project.get("published")
+        if published is None:
+            return
+        value = published.value if isinstance(published.value, dict) else {
+            "total": published.value}
+        want_total = _as_decimal(value.get("total"))
+        if want_total is not None and total is not None and want_total != total:
+            diagnostics.append(_facts_diag(
+                WARNING, f"the report publishes a total of {plain(want_total)}, the rules give "
+                f"{plain(total)}", published.where, lines, None, facts.path))
+        want_grade = value.get("grade")
+        if want_grade is not None and grade is not None and str(want_grade) != grade:
+            diagnostics.append(_facts_diag(
+                WARNING, f"the report publishes the grade {want_grade}, the rules give {grade}",
+                published.where, lines, None, facts.path))
 
     def _blank(self, node: CheckedIndicator) -> IndicatorResult:
         span = node.span
@@ -382,6 +424,17 @@ def _combine_scores(children, weight: Decimal, step: Decimal, by_code=None) \
     if applicable == 0:
         return None
     return round_in_context(got * weight / applicable, step)
+
+
+def _as_decimal(value) -> Optional[Decimal]:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, (int, str)) and not isinstance(value, bool):
+        try:
+            return Decimal(str(value))
+        except decimal.InvalidOperation:
+            return None
+    return None
 
 
 def grade_for(total: Decimal, grades) -> Optional[str]:
