@@ -25,7 +25,7 @@ from . import intervals as iv
 from . import nodes as n
 from .errors import ERROR, WARNING, Diagnostic, SetError, SourceText, did_you_mean
 from .intervals import Bounds, RealSet
-from .numbers import CONTEXT, plain
+from .numbers import CONTEXT, plain, round_half_up
 
 NUMBER, BOOL, TEXT = "number", "bool", "text"
 
@@ -266,6 +266,7 @@ class _Checker:
                            "keep one rounding step for each of leaves, groups and total")
         leaf_step = steps.get("leaves", DEFAULT_LEAF_STEP)
         group_step = steps.get("groups", leaf_step)
+        self._leaf_step = leaf_step
         if not header.grades:
             pass
         for node in [x for r in roots for x in r.walk()]:
@@ -405,6 +406,19 @@ class _Checker:
             if total.quantize(Decimal("1e-20")) != leaf.weight.quantize(Decimal("1e-20")):
                 self.error(f"the points of {leaf.code} add up to {plain(total)}, not its weight "
                            f"{plain(leaf.weight)}", leaf.span, code="weights")
+            else:
+                step = self._leaf_step
+                inexact = [p for p in leaf.points
+                           if (p.weight / step) != (p.weight / step).to_integral_value()]
+                if inexact:
+                    rounded = sum((round_half_up(p.weight, step) for p in leaf.points),
+                                  Decimal(0))
+                    if rounded != leaf.weight:
+                        self.warn(f"the points of {leaf.code} are not whole multiples of the "
+                                  f"leaf rounding {plain(step)}: full marks on every point give "
+                                  f"{plain(rounded)}, not {plain(leaf.weight)}", leaf.span,
+                                  "give the points weights such as 0.33, 0.33 and 0.34, or "
+                                  "round leaves more finely", code="points")
             labels = [p.label for p in leaf.node.points]
             for label in set(labels):
                 if labels.count(label) > 1:
@@ -692,6 +706,10 @@ class _Checker:
             lo, hi = self._constant(expr.args[1]), self._constant(expr.args[2])
             if lo is not None and hi is not None and lo >= hi:
                 self.error("linear(x, lo, hi) needs lo below hi", expr.span)
+        if expr.func in ("clamp", "assess") and len(expr.args) == 3:
+            lo, hi = self._constant(expr.args[1]), self._constant(expr.args[2])
+            if lo is not None and hi is not None and lo > hi:
+                self.error(f"{expr.func}(x, lo, hi) needs lo at or below hi", expr.span)
         if expr.func in ("round",) and len(expr.args) == 2:
             step = self._constant(expr.args[1])
             if step is not None and step <= 0:
@@ -1163,6 +1181,10 @@ class RangeAnalysis:
                 return iv.mul(a, b)
             return iv.div(a, b)
         if isinstance(expr, n.Call):
+            spec = FUNCTIONS.get(expr.func)
+            if spec is None or len(expr.args) < spec[0] or (
+                    spec[1] is not None and len(expr.args) > spec[1]):
+                raise _Unanalysable()  # reported by the type check already
             args = [self.bounds(a) for a in expr.args]
             f = expr.func
             if f == "ratio":
