@@ -171,18 +171,25 @@ def _test(args) -> int:
 
 
 def _props(args) -> int:
-    from .api import load_set
+    from .api import IndicatorSet, check_text
+    from .parser import read_source
     from .properties import check_set
 
     worst = EXIT_OK
     problems = 0
     for path in _ind_files(args.sets):
         try:
-            scorer = load_set(path)
+            checked = check_text(read_source(path), path)
         except IndicatorError as exc:
             _print_diagnostics(exc.diagnostics, quiet=True)
             worst = max(worst, exc.exit_code)
             continue
+        if any(d.code != "range" for d in checked.errors):
+            _print_diagnostics(checked.errors, quiet=True)
+            worst = max(worst, EXIT_SET_INVALID)
+            continue
+        # A score-range error is exactly what props reports, with a counterexample.
+        scorer = IndicatorSet(checked)
         failures = check_set(scorer, examples=args.examples, seed=args.seed)
         if failures:
             problems += len(failures)

@@ -218,6 +218,8 @@ def format_edit(edit) -> List[str]:
         return [f"remove {', '.join(edit.codes)}"]
     if isinstance(edit, n.Under):
         lines = [f"under {edit.code} {{"]
+        lines.extend(f"{INDENT}{format_fact(d)}" for d in edit.facts)
+        lines.extend(f"{INDENT}{format_let(x)}" for x in edit.lets)
         for child in edit.children:
             lines.extend(format_indicator(child, 1))
         return lines + ["}"]

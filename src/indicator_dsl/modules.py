@@ -190,7 +190,9 @@ class _Linker:
                         self._origin(code, f"removed by {_where(edit.span)}")
             elif isinstance(edit, n.Under):
                 def add(node, edit=edit):
-                    return attrs.evolve(node, children=node.children + edit.children)
+                    return attrs.evolve(node, children=node.children + edit.children,
+                                        facts=node.facts + edit.facts,
+                                        lets=node.lets + edit.lets)
                 indicators, found = _edit_tree(indicators, edit.code, add)
                 if not found:
                     self._unknown(edit.code, base, edit)

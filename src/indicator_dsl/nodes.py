@@ -405,6 +405,8 @@ class Under:
 
     code: str
     children: Tuple["Indicator", ...]
+    facts: Tuple[FactDecl, ...] = ()
+    lets: Tuple[Let, ...] = ()
     span: Optional[Span] = _span()
 
 

@@ -505,14 +505,19 @@ class _Builder(Transformer_NonRecursive):
     @v_args(meta=True)
     def under(self, meta, items):
         code, body = items
-        children = []
+        children, facts, lets = [], [], []
         for kind, value, item_span in body:
             if kind == "node":
                 children.append(value)
+            elif kind == "fact":
+                facts.append(value)
+            elif kind == "let":
+                lets.append(value)
             else:
-                self._problem(f"`under {code.value}` adds indicators; `{kind}` belongs in an "
-                              "`override` block", item_span)
-        return n.Under(code.value, tuple(children), span=self._span(meta))
+                self._problem(f"`under {code.value}` adds indicators (and the facts and values "
+                              f"they use); `{kind}` belongs in an `override` block", item_span)
+        return n.Under(code.value, tuple(children), tuple(facts), tuple(lets),
+                       span=self._span(meta))
 
     @v_args(meta=True)
     def weight_item(self, meta, items):
