@@ -175,3 +175,33 @@ def test_binary_set_file(cli, tmp_path, card):
     junk.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
     out = cli("check", junk)
     assert out.returncode == 3 and "NUL" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_report_formats_follow_the_output_extension(cli, tmp_path):
+    s = ROOT / "indicator_sets/yunnan/kunming-dongchuan/2020/spring-festival"
+    for ext, magic in (("html", b"<!DOCTYPE html"), ("xlsx", b"PK"), ("docx", b"PK"),
+                       ("md", b"# "), ("json", b"{")):
+        target = tmp_path / f"report.{ext}"
+        out = cli("eval", f"{s}.ind", f"{s}.facts.yaml", "-q", "-o", target)
+        assert out.returncode == 0, out.stderr
+        assert target.read_bytes().lstrip().startswith(magic), ext
+
+
+def test_binary_format_needs_an_output_file(cli):
+    out = cli("eval", ROOT / "examples/c114.ind", ROOT / "examples/c114.facts.yaml", "-f", "xlsx")
+    assert out.returncode == 2 and "-o report.xlsx" in out.stderr
+
+
+def test_user_template_in_the_sandbox(cli, tmp_path):
+    good = tmp_path / "mine.txt.j2"
+    good.write_text("总分 {{ total }}\n{% for r in rows %}{{ r.leaf.code }}={{ r.score }}\n"
+                    "{% endfor %}", encoding="utf-8")
+    out = cli("eval", ROOT / "examples/c114.ind", ROOT / "examples/c114.facts.yaml",
+              "--template", good)
+    assert out.returncode == 0 and out.stdout.startswith("总分 4.8") and "C114=4.8" in out.stdout
+    evil = tmp_path / "evil.j2"
+    evil.write_text("{{ ''.__class__.__mro__[1].__subclasses__() }}", encoding="utf-8")
+    out = cli("eval", ROOT / "examples/c114.ind", ROOT / "examples/c114.facts.yaml",
+              "--template", evil)
+    assert out.returncode == 2 and "evil.j2:1" in out.stderr and "sandbox" in out.stderr
+    assert "Traceback" not in out.stderr

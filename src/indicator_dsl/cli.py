@@ -22,7 +22,7 @@ EXIT_FILE_ERROR = 5  # a file cannot be read or written
 EXIT_CHECKS_FAILED = 6  # `test` or `props` found failures; `fmt --check` found unformatted files
 EXIT_INTERNAL = 70  # a bug in indicator-eval itself
 
-OUTPUT_FORMATS = ("table", "json", "markdown")
+OUTPUT_FORMATS = ("table", "json", "markdown", "html", "xlsx", "docx")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,10 +41,14 @@ def _parser() -> argparse.ArgumentParser:
                         description="Score a project's facts with an indicator set.")
     ev.add_argument("set", metavar="SET", help="the indicator set (.ind)")
     ev.add_argument("facts", metavar="FACTS", help="the project's facts (.yaml, .json, .toml)")
-    ev.add_argument("--format", "-f", choices=OUTPUT_FORMATS, default="table",
-                    help="table (default, for the terminal), json or markdown")
+    ev.add_argument("--format", "-f", choices=OUTPUT_FORMATS, default=None,
+                    help="table (default, for the terminal), json, markdown, html, xlsx or "
+                         "docx (xlsx and docx need -o); with -o the default follows the "
+                         "file's extension")
     ev.add_argument("-o", "--output", metavar="FILE",
                     help="write the result to FILE (atomically) instead of the terminal")
+    ev.add_argument("--template", metavar="FILE.j2",
+                    help="render with your own jinja2 template (sandboxed; see docs/reports.md)")
     ev.add_argument("-q", "--quiet", action="store_true", help="do not print warnings")
 
     ch = sub.add_parser("check", help="check indicator sets without scoring",
@@ -255,15 +259,26 @@ def _diff(args) -> int:
 def _eval(args) -> int:
     from .api import load_set
     from .facts import load_facts
-    from .render import FORMATS
+    from .render import BINARY_FORMATS, FORMATS, render_user_template
 
     output = Path(args.output) if args.output else None
+    inputs = [args.set, args.facts] + ([args.template] if args.template else [])
     if output is not None:
-        _guard_output(output, [args.set, args.facts])
+        _guard_output(output, inputs)
+    fmt = args.format or (_EXTENSIONS.get(output.suffix.lower(), "table") if output else "table")
+    if fmt in BINARY_FORMATS and output is None and not args.template:
+        raise UsageError(Diagnostic(ERROR, f"--format {fmt} writes a binary file",
+                                    hint=f"give the file to write: -o report.{fmt}"))
+    template = _read_template(args.template) if args.template else None
     scorer = load_set(args.set)
     facts = load_facts(args.facts)
     evaluation = scorer.evaluate(facts)
-    text = FORMATS[args.format](evaluation)
+    if template is not None:
+        autoescape = args.template.endswith((".html.j2", ".htm.j2", ".html", ".htm"))
+        text = render_user_template(evaluation, template, autoescape, path=args.template)
+    else:
+        text = FORMATS[fmt](evaluation)
+    data = text if isinstance(text, bytes) else text.encode("utf-8")
     _print_diagnostics(evaluation.diagnostics, args.quiet)
     failed = not evaluation.ok
     if failed:
@@ -272,18 +287,39 @@ def _eval(args) -> int:
               file=sys.stderr)
         if output is not None:
             print(f"indicator-eval: {output} was not written", file=sys.stderr)
-        else:
+        elif not isinstance(text, bytes):
             sys.stdout.write(text)
         return EXIT_FACTS_INVALID if facts_errors and len(facts_errors) == len(
             evaluation.errors) else EXIT_EVALUATION_FAILED
     if output is None:
-        sys.stdout.write(text)
+        sys.stdout.write(text if isinstance(text, str) else text.decode("utf-8", "replace"))
     else:
         replaced = output.exists()
-        write_atomic(output, text.encode("utf-8"))
+        write_atomic(output, data)
         print(f"indicator-eval: {'replaced' if replaced else 'wrote'} {output}",
               file=sys.stderr)
     return EXIT_OK
+
+
+_EXTENSIONS = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".html": "html",
+               ".htm": "html", ".xlsx": "xlsx", ".docx": "docx", ".txt": "table"}
+
+
+class UsageError(IndicatorError):
+    exit_code = EXIT_USAGE
+
+
+def _read_template(path: str) -> str:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise FileAccessError(Diagnostic(ERROR, f"cannot read the template: "
+                                         f"{exc.strerror or exc}", file=path)) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UsageError(Diagnostic(ERROR, "the template is not UTF-8 text", file=path)) \
+            from None
 
 
 def _guard_output(output: Path, inputs: List[str]) -> None:

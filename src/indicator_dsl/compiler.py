@@ -84,8 +84,7 @@ class Frame:
     def fact(self, slot: int):
         value = self.fact_values[slot]
         if value is _UNSET:
-            value = self.plan.read_fact(self.facts, slot, self.values)
-            self.fact_values[slot] = value
+            value = self.fact_values[slot] = self.plan.read_fact(self.facts, slot)
         return value
 
 
@@ -112,14 +111,16 @@ class LeafPlan:
         found = facts.project.get("assessor")
         return str(found.value) if found is not None else None
 
-    def read_fact(self, facts: Facts, slot: int, values: Dict[str, str]):
+    def read_fact(self, facts: Facts, slot: int):
         name, info, allow_list, span = self.fact_slots[slot]
         found = None
+        indicators = facts.indicators
         for code in self.chain:
-            table = facts.indicators.get(code)
-            if table is not None and name in table:
-                found = table[name]
-                break
+            table = indicators.get(code)
+            if table is not None:
+                found = table.get(name)
+                if found is not None:
+                    break
         else:
             found = facts.project.get(name)
         if found is None:
@@ -134,8 +135,15 @@ class LeafPlan:
         except CoercionError as exc:
             raise RuleFailure(f"{self.code}: fact {name!r} {exc.message}", span, exc.hint,
                               where=found.where) from None
-        values[info.label or name] = (value, info.kind == "percent")
         return value
+
+    def fact_values_shown(self, frame) -> Dict[str, tuple]:
+        """The facts a leaf read, by label, for the justification (label -> (value, %))."""
+        out = {}
+        for (name, info, _, _), value in zip(self.fact_slots, frame.fact_values):
+            if value is not _UNSET:
+                out[info.label or name] = (value, info.kind == "percent")
+        return out
 
 
 def compile_set(checked: CheckedSet) -> Dict[str, LeafPlan]:
@@ -368,9 +376,11 @@ class _LeafCompiler:
         def decide(frame: Frame) -> Decision:
             score = fn(frame)
             full = frame.full
-            values = frame.values
+            plan = frame.plan
 
             def text():
+                values = dict(plan.fact_values_shown(frame))
+                values.update(frame.values)
                 shown = [("text", f"{k}为{explain.show(v, pct)}") for k, (v, pct) in values.items()]
                 return explain.joined(shown, word(kind, outcome, score, full))
 

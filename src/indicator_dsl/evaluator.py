@@ -327,7 +327,8 @@ class Evaluator:
             diagnostics.append(diag)
             return
         result.clause = decision.clause
-        result.raw_values = frame.values
+        result.raw_values = plan.fact_values_shown(frame)
+        result.raw_values.update(frame.values)
         if decision.details is not None:
             result.raw_values.update(decision.details())
         result.warnings = decision.warnings

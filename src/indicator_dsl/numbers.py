@@ -35,14 +35,14 @@ def round_half_up(value: Decimal, step: Decimal) -> Decimal:
 def round_in_context(value: Decimal, step: Decimal) -> Decimal:
     """round_half_up for the hot path, already inside CONTEXT (evaluation runs in it)."""
     result = (value / step).quantize(ONE, rounding=ROUND_HALF_UP) * step
-    exponent = step.as_tuple().exponent
-    if exponent < 0:
-        result = result.quantize(_EXPONENTS[exponent] if exponent in _EXPONENTS
-                                 else Decimal(1).scaleb(exponent))
-    return result
+    quantum = _QUANTUM.get(step)
+    if quantum is None:
+        exponent = step.as_tuple().exponent
+        quantum = _QUANTUM[step] = Decimal(1).scaleb(exponent) if exponent < 0 else False
+    return result.quantize(quantum) if quantum else result
 
 
-_EXPONENTS = {-k: Decimal(1).scaleb(-k) for k in range(1, 12)}
+_QUANTUM: dict = {}  # step -> the quantum that keeps its exponent (False: none needed)
 
 
 def whole_steps(distance: Decimal, size: Decimal) -> Decimal:

@@ -61,6 +61,12 @@ def indicator_dict(r: IndicatorResult) -> dict:
             out[key] = value
     if r.notes:
         out["notes"] = list(r.notes)
+    if r.published is not None:
+        out["published"] = _num(r.published)
+    if r.source is not None:
+        out["source"] = {"file": r.source, "line": r.line}
+    if r.origin:
+        out["origin"] = list(r.origin)
     return out
 
 
