@@ -205,3 +205,16 @@ def test_user_template_in_the_sandbox(cli, tmp_path):
               "--template", evil)
     assert out.returncode == 2 and "evil.j2:1" in out.stderr and "sandbox" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_json_keeps_long_decimals_exact(cli, tmp_path):
+    path = tmp_path / "third.ind"
+    path.write_text("X weight 1: 1/3 of weight\n", encoding="utf-8")
+    facts_path = tmp_path / "f.yaml"
+    facts_path.write_text("{}\n", encoding="utf-8")
+    out = cli("eval", path, facts_path, "-f", "json")
+    doc = json.loads(out.stdout, parse_float=Decimal)
+    leaf = doc["indicators"][0]
+    assert leaf["score"] == Decimal("0.33")
+    assert leaf["unrounded"] == Decimal(1) / Decimal(3) * 1 or \
+        str(leaf["unrounded"]).startswith("0.33333333333333333333333333333")

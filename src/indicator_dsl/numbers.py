@@ -84,17 +84,6 @@ def percent(value: Decimal, places: int = 2) -> str:
     return plain(scaled) + "%"
 
 
-def to_json_number(value: Decimal):
-    """An int or float whose shortest repr is the decimal's exact text (4.9, never 4.8999999)."""
-    text = plain(value)
-    if "." in text:
-        number = float(text)
-        if repr(number) != text and format(number, "f").rstrip("0").rstrip(".") != text:
-            raise ValueError(f"{text} cannot be written exactly as a JSON number")
-        return number
-    return int(text)
-
-
 def whole_steps_in_context(distance: Decimal, size: Decimal) -> Decimal:
     return (distance / size).quantize(_SNAP).to_integral_value(rounding=ROUND_FLOOR)
 

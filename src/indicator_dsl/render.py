@@ -24,7 +24,7 @@ from markupsafe import Markup, escape
 
 from .errors import ERROR, Diagnostic, IndicatorError, did_you_mean
 from .evaluator import FAILED, NOT_APPLICABLE, SCORED, Evaluation, IndicatorResult
-from .numbers import plain, to_json_number
+from .numbers import plain
 
 LEVEL_NAMES = ["一级指标", "二级指标", "三级指标", "四级指标", "五级指标", "六级指标",
                "七级指标", "八级指标"]
@@ -35,7 +35,8 @@ STATUS_CN = {"scored": "已评分", "not_applicable": "不适用", "error": "无
 
 
 def _num(value: Optional[Decimal]):
-    return None if value is None else to_json_number(value)
+    """A decimal without trailing zeros (4.90 → 4.9), still exact."""
+    return None if value is None else Decimal(plain(value))
 
 
 def indicator_dict(r: IndicatorResult) -> dict:
@@ -72,7 +73,7 @@ def indicator_dict(r: IndicatorResult) -> dict:
 
 def _plain_value(value):
     if isinstance(value, Decimal):
-        return to_json_number(value)
+        return Decimal(plain(value))
     if isinstance(value, list):
         return [_plain_value(v) for v in value]
     if isinstance(value, dict):
@@ -101,7 +102,31 @@ def evaluation_dict(ev: Evaluation) -> dict:
 
 
 def render_json(ev: Evaluation) -> str:
-    return json.dumps(evaluation_dict(ev), ensure_ascii=False, indent=2) + "\n"
+    return dump_json(evaluation_dict(ev)) + "\n"
+
+
+def dump_json(value, indent: str = "") -> str:
+    """JSON whose numbers are the decimals' exact text: 4.9, never 4.8999999, and a
+    40-digit unrounded value keeps all its digits (json.dumps would go through float)."""
+    inner = indent + "  "
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = [f"{inner}{json.dumps(str(k), ensure_ascii=False)}: {dump_json(v, inner)}"
+                 for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "[]"
+        return "[\n" + ",\n".join(inner + dump_json(v, inner) for v in value) + "\n" + \
+            indent + "]"
+    if isinstance(value, Decimal):
+        return plain(value)
+    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, float):
+        return repr(value)
+    return json.dumps(str(value), ensure_ascii=False)
 
 
 # ------------------------------------------------------------ the table layout
