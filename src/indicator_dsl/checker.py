@@ -250,7 +250,7 @@ class _Checker:
         self._collect_declared(self.file.indicators)
 
         roots = [self._build(node, None, self.root_scope, 1) for node in self.file.indicators]
-        if not roots:
+        if not roots and not (self.file.rule_defs or self.file.lets):
             self.error("the set has no indicators", None,
                        'add at least one, e.g.  C1 "名称" weight 5: matched -> full; else -> 0')
         top_sum = sum((r.weight for r in roots), Decimal(0))

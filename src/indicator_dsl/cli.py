@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
 
     ch = sub.add_parser("check", help="check indicator sets without scoring",
                         description="Parse and check .ind files; report every problem.")
-    ch.add_argument("sets", metavar="SET", nargs="+", help="indicator sets (.ind)")
+    ch.add_argument("sets", metavar="SET", nargs="+", help="indicator sets (.ind) or folders")
     ch.add_argument("-q", "--quiet", action="store_true", help="do not print warnings")
 
     te = sub.add_parser("test", help="run golden cases (*.cases.yaml) next to sets",
@@ -132,7 +132,7 @@ def _check(args) -> int:
     from .parser import read_source
 
     worst = EXIT_OK
-    for path in args.sets:
+    for path in _ind_files(args.sets):
         try:
             checked = check_text(read_source(path), path)
             diagnostics = checked.diagnostics
@@ -147,6 +147,11 @@ def _check(args) -> int:
         if errors:
             worst = max(worst, EXIT_SET_INVALID)
             print(f"{path}: {_summary(diagnostics)}", file=sys.stderr)
+        elif not checked.roots:
+            tree = checked.file
+            print(f"{path}: ok — a library of {len(tree.rule_defs)} rules and "
+                  f"{len(tree.lets)} values" + (f"; {_summary(diagnostics)}" if diagnostics
+                                                else ""))
         else:
             leaves = len(checked.leaves())
             print(f"{path}: ok — {len(list(checked.walk()))} indicators ({leaves} leaves), "
