@@ -63,7 +63,9 @@ class FactInfo:
     span: Optional[n.Span] = None
 
     @property
-    def value_type(self) -> str:
+    def value_type(self) -> Optional[str]:
+        if self.kind == "any":
+            return None  # a rule parameter: each use decides
         if self.kind == "bool":
             return BOOL
         if self.kind in ("level", "text"):
@@ -272,8 +274,8 @@ class _Checker:
         for node in [x for r in roots for x in r.walk()]:
             if node.is_leaf:
                 self._check_leaf(node)
+        self._check_rule_definitions()
         self._report_undeclared()
-        self._report_unused_declarations()
         return CheckedSet(self.file, self.source, roots, self.by_code, total, header.grades,
                           leaf_step, group_step, steps.get("total"), self.facts,
                           self.diagnostics)
@@ -445,7 +447,7 @@ class _Checker:
 
     # --- rules
     def _check_rule(self, rule: n.Rule, leaf: CheckedIndicator, weight: Decimal, scope: Scope,
-                    what: str):
+                    what: str, check_range: bool = True):
         decided_by: Optional[n.Clause] = None
         deciding = 0
         guards: List[n.Guarded] = []
@@ -497,7 +499,7 @@ class _Checker:
                        "add e.g. `cond -> full; else -> 0`", code="structure")
             return
         bands_ok = self._check_bands(rule, scope, leaf, decided_by is not None, what)
-        if bands_ok:
+        if bands_ok and check_range:
             self._check_range(rule, scope, leaf, weight, what)
 
     def _outcome(self, outcome, scope, leaf):
@@ -606,7 +608,8 @@ class _Checker:
     def _name_type(self, expr: n.Name, scope: Scope, leaf, expected) -> Optional[str]:
         binding = scope.lookup(expr.name)
         if isinstance(binding, FactInfo):
-            self.facts.setdefault(expr.name, binding)
+            if binding.kind != "any":
+                self.facts.setdefault(expr.name, binding)
             return binding.value_type
         if isinstance(binding, LetInfo):
             if binding.checking:
@@ -842,8 +845,29 @@ class _Checker:
                       f"declare it: fact {name}: {'bool' if kind == 'yes/no' else 'number'} "
                       "\"中文名\"", code="undeclared")
 
-    def _report_unused_declarations(self):
-        pass
+    def _check_rule_definitions(self):
+        """Check each rule definition of this file on its own, before anyone uses it.
+
+        Its parameters are taken as values of any type (each use decides); the body's
+        other names are the facts of the leaf that will use it. Score ranges are
+        left to the leaves that apply it, which know their weights."""
+        own = [d for d in self.file.rule_defs if d.span is None or
+               d.span.file == self.source.path]
+        for definition in own:
+            code = f"rule {definition.name}"
+            node = n.Indicator(code, None, n.Number(Decimal(1)), rule=definition.rule,
+                               span=definition.span)
+            scope = Scope(self.root_scope, owner=code)
+            for param in definition.params:
+                scope.names[param] = FactInfo(param, "any", declared=True,
+                                              span=definition.span)
+            leaf = CheckedIndicator(code, None, Decimal(1), node, None, 0, scope,
+                                    source=self.source.path)
+            undeclared_before = {k: list(v) for k, v in self.undeclared.items()}
+            self._check_rule(definition.rule, leaf, Decimal(1), Scope(scope, code),
+                             f"rule {definition.name}", check_range=False)
+            # Free names in a definition are the using leaf's facts: no warning here.
+            self.undeclared = undeclared_before
 
 
 # --------------------------------------------------------------- helpers
