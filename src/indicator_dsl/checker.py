@@ -1001,16 +1001,7 @@ class _Complement(frozenset):
 
 
 def _has_percent_literal(expr) -> bool:
-    if isinstance(expr, n.Number):
-        return expr.is_percent
-    if attrs.has(type(expr)):
-        for field in attrs.fields(type(expr)):
-            value = getattr(expr, field.name)
-            if field.name != "span" and attrs.has(type(value)) and _has_percent_literal(value):
-                return True
-            if isinstance(value, tuple) and any(_has_percent_literal(v) for v in value):
-                return True
-    return False
+    return any(isinstance(node, n.Number) and node.is_percent for node in n.walk(expr))
 
 
 def _empty_like(values):

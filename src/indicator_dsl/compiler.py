@@ -787,26 +787,10 @@ def _repeated_calls(leaf: CheckedIndicator) -> set:
     """Function calls and arithmetic written more than once in a leaf's rules."""
     import collections
 
-    import attrs
-
     seen = collections.Counter()
-
-    def walk(node):
-        if isinstance(node, (n.Call, n.Binary)):
-            seen[node] += 1
-        if attrs.has(type(node)):
-            for field in attrs.fields(type(node)):
-                if field.name == "span":
-                    continue
-                value = getattr(node, field.name)
-                if isinstance(value, tuple):
-                    for v in value:
-                        walk(v)
-                elif attrs.has(type(value)):
-                    walk(value)
-
-    if leaf.rule is not None:
-        walk(leaf.rule)
-    for point in leaf.points:
-        walk(point.rule)
+    rules = ([leaf.rule] if leaf.rule is not None else []) + [p.rule for p in leaf.points]
+    for rule in rules:
+        for node in n.walk(rule):
+            if isinstance(node, (n.Call, n.Binary)):
+                seen[node] += 1
     return {node for node, count in seen.items() if count > 1}

@@ -185,27 +185,30 @@ def format_indicator(node: n.Indicator, depth: int = 0) -> List[str]:
     if simple:
         rule_indent = " " * (len(head) + 2)
         return [f"{head}: {format_rule(node.rule, rule_indent)}"]
-    inner = INDENT * (depth + 1)
-    lines = [f"{head} {{"]
-    if node.explain is not None:
-        lines.append(f"{inner}explain {quote(node.explain)}")
-    if node.standard is not None:
-        lines.append(f"{inner}standard {quote(node.standard)}")
-    for note in node.notes:
-        lines.append(f"{inner}note {quote(note)}")
-    for decl in node.facts:
-        lines.append(f"{inner}{format_fact(decl)}")
-    for let in node.lets:
-        lines.append(f"{inner}{format_let(let)}")
-    if node.rule is not None:
-        lines.append(f"{inner}score: {format_rule(node.rule, inner + '       ')}")
-    for point in node.points:
-        kind = "share" if point.is_share else "weight"
-        head_p = f"{inner}point {_label(point.label)} {kind} {format_expr(point.weight)}: "
-        lines.append(head_p + format_rule(point.rule, " " * len(head_p)))
-    for child in node.children:
-        lines.extend(format_indicator(child, depth + 1))
+    lines = [f"{head} {{"] + _block_body(node, depth + 1)
     lines.append(f"{pad}}}")
+    return lines
+
+
+def _block_body(item, depth: int) -> List[str]:
+    """The lines inside an indicator's or an override's braces."""
+    inner = INDENT * depth
+    lines = []
+    if item.explain is not None:
+        lines.append(f"{inner}explain {quote(item.explain)}")
+    if item.standard is not None:
+        lines.append(f"{inner}standard {quote(item.standard)}")
+    lines.extend(f"{inner}note {quote(note)}" for note in item.notes)
+    lines.extend(f"{inner}{format_fact(decl)}" for decl in item.facts)
+    lines.extend(f"{inner}{format_let(let)}" for let in item.lets)
+    if item.rule is not None:
+        lines.append(f"{inner}score: {format_rule(item.rule, inner + '       ')}")
+    for point in item.points:
+        kind = "share" if point.is_share else "weight"
+        head = f"{inner}point {_label(point.label)} {kind} {format_expr(point.weight)}: "
+        lines.append(head + format_rule(point.rule, " " * len(head)))
+    for child in item.children:
+        lines.extend(format_indicator(child, depth))
     return lines
 
 
@@ -234,28 +237,12 @@ def format_edit(edit) -> List[str]:
     if only_rule:
         head = f"override {edit.code}: "
         return [head + format_rule(edit.rule, " " * len(head))]
-    inner = INDENT
     lines = [f"override {edit.code} {{"]
     if edit.weight is not None:
-        lines.append(f"{inner}weight {_weight_text(edit.weight)}")
+        lines.append(f"{INDENT}weight {_weight_text(edit.weight)}")
     if edit.name is not None:
-        lines.append(f"{inner}name {quote(edit.name)}")
-    if edit.explain is not None:
-        lines.append(f"{inner}explain {quote(edit.explain)}")
-    if edit.standard is not None:
-        lines.append(f"{inner}standard {quote(edit.standard)}")
-    lines.extend(f"{inner}note {quote(x)}" for x in edit.notes)
-    lines.extend(f"{inner}{format_fact(d)}" for d in edit.facts)
-    lines.extend(f"{inner}{format_let(x)}" for x in edit.lets)
-    if edit.rule is not None:
-        lines.append(f"{inner}score: {format_rule(edit.rule, inner + '       ')}")
-    for point in edit.points:
-        kind = "share" if point.is_share else "weight"
-        head_p = f"{inner}point {_label(point.label)} {kind} {format_expr(point.weight)}: "
-        lines.append(head_p + format_rule(point.rule, " " * len(head_p)))
-    for child in edit.children:
-        lines.extend(format_indicator(child, 1))
-    return lines + ["}"]
+        lines.append(f"{INDENT}name {quote(edit.name)}")
+    return lines + _block_body(edit, 1) + ["}"]
 
 
 def format_set(setfile: n.SetFile) -> str:

@@ -426,3 +426,21 @@ class SetFile:
     extends: Optional[Extends] = None
     edits: Tuple[Edit, ...] = ()
     path: str = attrs.field(default="<string>", eq=False)
+
+
+def walk(node):
+    """Every AST node inside ``node`` (itself included), depth first."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        children = []
+        for field in attrs.fields(type(current)):
+            if field.name == "span":
+                continue
+            value = getattr(current, field.name)
+            if isinstance(value, tuple):
+                children.extend(v for v in value if attrs.has(type(v)))
+            elif attrs.has(type(value)):
+                children.append(value)
+        stack.extend(reversed(children))

@@ -237,31 +237,20 @@ def _edges(plan, name: str) -> List[Decimal]:
     """The constants the rule compares ``name`` with: where a band edge can be."""
     out = set()
     rules = [plan.indicator.rule] if plan.indicator.rule is not None else []
-
-    def walk(node):
-        if isinstance(node, n.Compare):
-            for a, b in ((node.left, node.right), (node.right, node.left)):
-                if isinstance(a, n.Name) and a.name == name:
-                    value = constant_value(b)
+    for rule in rules:
+        for node in n.walk(rule):
+            if isinstance(node, n.Compare):
+                for a, b in ((node.left, node.right), (node.right, node.left)):
+                    if isinstance(a, n.Name) and a.name == name:
+                        value = constant_value(b)
+                        if value is not None:
+                            out.add(value)
+            elif isinstance(node, n.InInterval) and isinstance(node.subject, n.Name) \
+                    and node.subject.name == name:
+                for end in (node.interval.low, node.interval.high):
+                    value = constant_value(end)
                     if value is not None:
                         out.add(value)
-        if isinstance(node, n.InInterval) and isinstance(node.subject, n.Name) \
-                and node.subject.name == name:
-            for end in (node.interval.low, node.interval.high):
-                value = constant_value(end)
-                if value is not None:
-                    out.add(value)
-        if attrs.has(type(node)):
-            for field in attrs.fields(type(node)):
-                if field.name == "span":
-                    continue
-                value = getattr(node, field.name)
-                for item in (value if isinstance(value, tuple) else (value,)):
-                    if attrs.has(type(item)):
-                        walk(item)
-
-    for rule in rules:
-        walk(rule)
     return sorted(out)
 
 

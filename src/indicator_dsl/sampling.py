@@ -13,8 +13,6 @@ import random
 from decimal import Decimal
 from typing import Dict, List, Optional, Tuple
 
-import attrs
-
 from . import nodes as n
 from .numbers import CONTEXT, plain
 
@@ -48,22 +46,7 @@ def candidate_values(info, constants: List[Decimal]) -> List:
 
 
 def _constants(rule) -> List[Decimal]:
-    out = []
-
-    def walk(node):
-        if isinstance(node, n.Number):
-            out.append(node.value)
-        elif attrs.has(type(node)):
-            for field in attrs.fields(type(node)):
-                value = getattr(node, field.name)
-                if isinstance(value, tuple):
-                    for v in value:
-                        walk(v)
-                elif attrs.has(type(value)):
-                    walk(value)
-
-    walk(rule)
-    return out
+    return [node.value for node in n.walk(rule) if isinstance(node, n.Number)]
 
 
 class _Facade:
