@@ -32,7 +32,7 @@ class IndicatorResult:
     score: Optional[Decimal] = None
     unrounded: Optional[Decimal] = None
     clause: Optional[str] = None
-    raw_values: Dict[str, tuple] = attrs.Factory(dict)
+    values_source: object = None  # a function giving {label: (value, as percent)}
     explanation_source: object = ""  # the text, or a function that words it on demand
     warnings: List[str] = attrs.Factory(list)
     error: Optional[Diagnostic] = None
@@ -60,6 +60,13 @@ class IndicatorResult:
     def values(self) -> Dict[str, str]:
         """The intermediate values (ratio, shortfall, steps …) as they are shown."""
         return {label: show(value, pct) for label, (value, pct) in self.raw_values.items()}
+
+    @property
+    def raw_values(self) -> Dict[str, tuple]:
+        """The intermediate values as numbers: label -> (value, shown as a percentage)."""
+        if callable(self.values_source):
+            self.values_source = self.values_source()
+        return self.values_source or {}
 
     @property
     def lost(self) -> Decimal:
@@ -327,10 +334,18 @@ class Evaluator:
             diagnostics.append(diag)
             return
         result.clause = decision.clause
-        result.raw_values = plan.fact_values_shown(frame)
-        result.raw_values.update(frame.values)
-        if decision.details is not None:
-            result.raw_values.update(decision.details())
+        assessor = plan.assessor(facts) if plan.uses_assess else None
+
+        def values():
+            shown = plan.fact_values_shown(frame)
+            shown.update(frame.values)
+            if decision.details is not None:
+                shown.update(decision.details())
+            if assessor:
+                shown["评价人"] = (assessor, False)
+            return shown
+
+        result.values_source = values
         result.warnings = decision.warnings
         if decision.na:
             result.status = NOT_APPLICABLE
@@ -339,10 +354,6 @@ class Evaluator:
         raw = decision.score
         result.unrounded = raw
         result.score = score
-
-        assessor = plan.assessor(facts) if plan.uses_assess else None
-        if assessor:
-            result.raw_values["评价人"] = (assessor, False)
 
         def word():
             text = decision.text
