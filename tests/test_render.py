@@ -1,7 +1,7 @@
 """Reports: the score-table layout, Markdown (snapshot), HTML (escaping, self-contained,
 opened in a real headless Chromium), xlsx and docx read back, users' own templates.
 
-The Markdown snapshot of seed 001 is tests/snapshots/spring-festival.md. After an
+The Markdown snapshots of every shipped set with its facts are tests/snapshots/*.md. After an
 intended change to the report, refresh it explicitly and review the diff:
 
     INDICATOR_UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest tests/test_render.py -k snapshot
@@ -122,14 +122,24 @@ def test_context_keys_are_documented(seed):
 # ---------------------------------------------------------------- markdown
 
 
-def test_markdown_snapshot(seed):
-    text = render_markdown(seed)
-    snapshot = SNAPSHOTS / "spring-festival.md"
+def _sets_with_facts():
+    for facts in sorted((ROOT / "indicator_sets").rglob("*.facts.yaml")):
+        ind = facts.with_name(facts.name[: -len(".facts.yaml")] + ".ind")
+        if ind.is_file():
+            yield pytest.param(ind, facts, id=ind.stem)
+
+
+@pytest.mark.parametrize("ind,facts", list(_sets_with_facts()))
+def test_markdown_snapshot(ind, facts):
+    """Every shipped set's report for its own project, as the evaluator hands it in."""
+    text = render_markdown(load_set(ind).evaluate(load_facts(facts)))
+    relative = ind.relative_to(ROOT / "indicator_sets").with_suffix(".md")
+    snapshot = SNAPSHOTS / "-".join(relative.parts)
     if os.environ.get(UPDATE_ENV):
         snapshot.parent.mkdir(exist_ok=True)
         snapshot.write_text(text, encoding="utf-8")
         pytest.skip(f"{UPDATE_ENV} is set: rewrote {snapshot.relative_to(ROOT)}; review the diff")
-    assert snapshot.exists(), f"no snapshot yet: run with {UPDATE_ENV}=1 to create it"
+    assert snapshot.exists(), f"no snapshot for {ind.name}: run with {UPDATE_ENV}=1 to create it"
     assert text == snapshot.read_text(encoding="utf-8"), (
         f"the Markdown report changed; if intended, refresh with {UPDATE_ENV}=1 "
         "(see this module's docstring)")

@@ -134,7 +134,8 @@ class CaseRunner:
                 base = _plain(yaml.safe_load(facts_path.read_text(encoding="utf-8")))
             except (OSError, UnicodeDecodeError, yaml.YAMLError):
                 return load_facts(facts_path)  # let the loader say what is wrong
-            source_name = str(facts_path)
+            # Messages point into the merged facts, not at the file's own lines.
+            source_name = f"{facts_path} + `with:` of {path.name}: {case.get('name', '')}"
         elif isinstance(raw, dict):
             base = raw
             source_name = f"{path}:{case.get('name', '')}"

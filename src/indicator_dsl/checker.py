@@ -16,6 +16,7 @@ closures. The checks:
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Dict, List, Optional, Tuple, Union
 
@@ -233,6 +234,7 @@ class _Checker:
         self.undeclared: Dict[str, List[Tuple[str, n.Span]]] = {}
         self.declared_names: Dict[str, FactInfo] = {}
         self.rule_defs = {d.name: d for d in setfile.rule_defs}
+        self._in_definition = False
 
     # --- reporting
     def error(self, message, span, hint=None, code=None):
@@ -629,6 +631,8 @@ class _Checker:
             self.error(f"{expr.name!r} is a rule; a rule is used as a whole leaf rule",
                        expr.span, code="name")
             return None
+        if self._in_definition:
+            return None  # a rule definition's free names are the using leaf's facts
         # Not declared: a fact of the project, taken as a number (or yes/no).
         known = [k for k in scope.visible()] + [k for k in self.declared_names]
         suggestion = did_you_mean(expr.name, [k for k in known if k != expr.name])
@@ -863,11 +867,12 @@ class _Checker:
                                               span=definition.span)
             leaf = CheckedIndicator(code, None, Decimal(1), node, None, 0, scope,
                                     source=self.source.path)
-            undeclared_before = {k: list(v) for k, v in self.undeclared.items()}
-            self._check_rule(definition.rule, leaf, Decimal(1), Scope(scope, code),
-                             f"rule {definition.name}", check_range=False)
-            # Free names in a definition are the using leaf's facts: no warning here.
-            self.undeclared = undeclared_before
+            self._in_definition = True
+            try:
+                self._check_rule(definition.rule, leaf, Decimal(1), Scope(scope, code),
+                                 f"rule {definition.name}", check_range=False)
+            finally:
+                self._in_definition = False
 
 
 # --------------------------------------------------------------- helpers
@@ -884,15 +889,18 @@ class _exact:
         return self._ctx.__exit__(*exc)
 
 
+_LINE_BREAK = re.compile(r"[ \t]*(#[^\n]*)?\r?\n[ \t]*")
+
+
 def source_text_of(source: SourceText, node) -> str:
     """The text a node was written as, in whichever file it came from."""
     span = getattr(node, "span", None)
     if span is not None and span.end > span.start:
-        if span.file == source.path:
-            return source.text[span.start:span.end]
-        other = getattr(source, "text_for", lambda _: None)(span.file)
-        if other is not None:
-            return other[span.start:span.end]
+        text = source.text if span.file == source.path else \
+            getattr(source, "text_for", lambda _: None)(span.file)
+        if text is not None:
+            # A rule written over several lines is quoted on one.
+            return _LINE_BREAK.sub(" ", text[span.start:span.end])
     from .formatter import format_expr
 
     return format_expr(node)
@@ -1110,6 +1118,8 @@ def _substitute(rule: n.Rule, mapping) -> n.Rule:
     def walk(node):
         if isinstance(node, n.Name) and node.name in mapping:
             return mapping[node.name]
+        if isinstance(node, n.Expect) and isinstance(mapping.get(node.name), n.Name):
+            return attrs.evolve(node, name=mapping[node.name].name)
         if attrs.has(type(node)):
             changes = {}
             for field in attrs.fields(type(node)):

@@ -29,6 +29,9 @@ class Diagnostic:
     hint: Optional[str] = None
     code: Optional[str] = None  # a stable name for the kind of problem, e.g. "weights"
     end_column: Optional[int] = None
+    # The same problem worded for a report handed in with a project's scores (Chinese);
+    # problems without it concern the rule file and stay out of such reports.
+    message_cn: Optional[str] = None
 
     @property
     def is_error(self) -> bool:

@@ -193,9 +193,10 @@ class Evaluator:
             for name, fact in table.items():
                 if name not in self.used_names and name not in PROJECT_INFO_KEYS:
                     guess = did_you_mean(name, self.used_names)
-                    out.append(_facts_diag(
+                    out.append(attrs.evolve(_facts_diag(
                         WARNING, f"fact {name!r} of {code} is not used by any rule", fact.where,
-                        lines, f"did you mean {guess!r}?" if guess else None, facts.path))
+                        lines, f"did you mean {guess!r}?" if guess else None, facts.path),
+                        message_cn=f"{code}的事实“{name}”未被任何评分规则使用"))
         for code, (_, where) in facts.not_applicable.items():
             if code not in self.codes and code not in facts.indicators:
                 guess = did_you_mean(code, self.codes)
@@ -212,9 +213,10 @@ class Evaluator:
             if y is not None and not header.year_from <= y <= header.year_to:
                 period = str(header.year_from) if header.year_from == header.year_to else \
                     f"{header.year_from}–{header.year_to}"
-                out.append(_facts_diag(WARNING, f"the project's year {y} is outside the set's "
-                                       f"validity ({period})", year.where, lines,
-                                       "is this the right table for the year?", facts.path))
+                out.append(attrs.evolve(_facts_diag(
+                    WARNING, f"the project's year {y} is outside the set's validity ({period})",
+                    year.where, lines, "is this the right table for the year?", facts.path),
+                    message_cn=f"项目年度{y}不在本指标体系的适用期（{period}）内"))
         return out
 
     def _evaluate(self, facts: Facts) -> Evaluation:
@@ -271,10 +273,10 @@ class Evaluator:
                            f"{plain(result.score)}")
                 result.warnings.append(f"与公布得分不一致：公布{plain(value)}分，按规则应得"
                                        f"{plain(result.score)}分")
-                diagnostics.append(_facts_diag(WARNING, message, fact.where, lines,
-                                               "the published figure is kept for comparison "
-                                               "only; check the facts or the report",
-                                               facts.path))
+                diagnostics.append(attrs.evolve(_facts_diag(
+                    WARNING, message, fact.where, lines, "the published figure is kept for "
+                    "comparison only; check the facts or the report", facts.path),
+                    code="published"))
         published = facts.project.get("published")
         if published is None:
             return
@@ -282,14 +284,17 @@ class Evaluator:
             "total": published.value}
         want_total = _as_decimal(value.get("total"))
         if want_total is not None and total is not None and want_total != total:
-            diagnostics.append(_facts_diag(
+            diagnostics.append(attrs.evolve(_facts_diag(
                 WARNING, f"the report publishes a total of {plain(want_total)}, the rules give "
-                f"{plain(total)}", published.where, lines, None, facts.path))
+                f"{plain(total)}", published.where, lines, None, facts.path),
+                code="published-total",
+                message_cn=f"报告公布总分{plain(want_total)}分，按规则应得{plain(total)}分"))
         want_grade = value.get("grade")
         if want_grade is not None and grade is not None and str(want_grade) != grade:
-            diagnostics.append(_facts_diag(
+            diagnostics.append(attrs.evolve(_facts_diag(
                 WARNING, f"the report publishes the grade {want_grade}, the rules give {grade}",
-                published.where, lines, None, facts.path))
+                published.where, lines, None, facts.path), code="published-total",
+                message_cn=f"报告公布等级为“{want_grade}”，按规则应为“{grade}”"))
 
     def _blank(self, node: CheckedIndicator) -> IndicatorResult:
         span = node.span
@@ -400,7 +405,6 @@ class Evaluator:
             result.explanation = (f"{'、'.join(c.code for c in na)}不适用；适用指标得"
                                   f"{plain(got)}分（满分{plain(applicable)}分），按"
                                   f"{plain(node.weight)}分折算为{plain(score)}分")
-            result.warnings.append("不适用指标已按适用指标得分折算")
         else:
             result.explanation = f"下级指标得分合计{plain(score)}分"
 

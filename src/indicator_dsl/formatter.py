@@ -505,6 +505,8 @@ class _Layout:
                 self.out.extend(self.rule_lines(item.rule, head))
                 end = self._done(span, end)
             elif isinstance(item, (n.Override, n.Remove, n.Under)):
+                # Comments written inside an edit's braces stay with it, above it.
+                self._leading(span.end_line if span else end + 1, "")
                 end = self.statement(span, format_edit(item), "", end)
             else:
                 end = self.statement(span, item, "", end)

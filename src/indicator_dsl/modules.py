@@ -159,8 +159,13 @@ class _Linker:
         values = {let.name: let for let in library.lets}
         if statement.alias:
             prefix = statement.alias + "."
-            got_defs = [attrs.evolve(d, name=prefix + d.name) for d in rules.values()]
-            got_lets = [attrs.evolve(let, name=prefix + let.name) for let in values.values()]
+            # The library's own references to its rules and values follow the renaming.
+            renamed = {name: prefix + name for name in list(rules) + list(values)}
+            got_defs = [attrs.evolve(d, name=prefix + d.name, rule=_rename(d.rule, renamed))
+                        for d in rules.values()]
+            got_lets = [attrs.evolve(let, name=prefix + let.name,
+                                     value=_rename(let.value, renamed))
+                        for let in values.values()]
             return list(library.facts), got_lets, got_defs
         got_defs, got_lets = [], []
         for name in statement.names:
@@ -233,6 +238,26 @@ class _Linker:
         self.origins.setdefault(code, []).append(note)
 
 
+def _rename(node, renamed: Dict[str, str]):
+    """``node`` with names and called rules renamed (spans kept)."""
+    if isinstance(node, n.Name) and node.name in renamed:
+        return attrs.evolve(node, name=renamed[node.name])
+    if isinstance(node, n.Call) and node.func in renamed:
+        node = attrs.evolve(node, func=renamed[node.func])
+    if not attrs.has(type(node)):
+        return node
+    changes = {}
+    for field in attrs.fields(type(node)):
+        if field.name == "span":
+            continue
+        value = getattr(node, field.name)
+        if isinstance(value, tuple) and any(attrs.has(type(v)) for v in value):
+            changes[field.name] = tuple(_rename(v, renamed) for v in value)
+        elif attrs.has(type(value)):
+            changes[field.name] = _rename(value, renamed)
+    return attrs.evolve(node, **changes) if changes else node
+
+
 def _where(span: Optional[n.Span]) -> str:
     return f"{Path(span.file).name}:{span.line}" if span else "?"
 
@@ -269,7 +294,9 @@ def _override(node: n.Indicator, edit: n.Override) -> n.Indicator:
     if edit.notes:
         changes["notes"] = node.notes + edit.notes
     if edit.facts:
-        changes["facts"] = node.facts + edit.facts
+        redeclared = {name for decl in edit.facts for name in decl.names}
+        kept = tuple(d for d in node.facts if not set(d.names) & redeclared)
+        changes["facts"] = kept + edit.facts
     if edit.lets:
         replaced = {let.name for let in edit.lets}
         changes["lets"] = tuple(x for x in node.lets if x.name not in replaced) + edit.lets

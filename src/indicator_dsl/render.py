@@ -12,6 +12,7 @@ hand in.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import unicodedata
 from decimal import Decimal
 from typing import Callable, Dict, List, Optional
@@ -227,12 +228,9 @@ def lost_points(r: IndicatorResult) -> Decimal:
 
 
 def rule_flags(ev: Evaluation) -> List[tuple]:
-    """(leaf, message) for every flag a rule raised (over-achievement …).
-
-    Groups' warnings are left out: the only one is the re-scaling notice, which
-    reports list with the re-scaled groups instead.
-    """
-    return [(r, message) for r in ev.indicators if r.is_leaf for message in r.warnings]
+    """(indicator, message) for every flag raised: a rule's (over-achievement …) and a
+    difference from the score a published report gives."""
+    return [(r, message) for r in ev.indicators for message in r.warnings]
 
 
 def topmost_not_applicable(ev: Evaluation) -> List[IndicatorResult]:
@@ -257,11 +255,23 @@ def total_note(ev: Evaluation) -> Optional[str]:
 
 
 def reported_problems(ev: Evaluation) -> List[Diagnostic]:
-    """The evaluation's diagnostics, less the rule flags (reports list those by indicator)."""
-    return [d for d in ev.diagnostics if d.code != "flag"]
+    """The problems a handed-in report lists: those about this project (worded in Chinese).
+
+    Rule flags and per-indicator differences from published scores are listed by
+    indicator instead; problems of the rule file itself (undeclared facts …) are for
+    its authors and are printed by the command, not put in the report."""
+    return [d for d in ev.diagnostics if d.message_cn or d.is_error]
 
 
 SEVERITY_CN = {"error": "错误", "warning": "警告"}
+
+
+def _short_location(d: Diagnostic) -> str:
+    """file:line:col with the file's name only: a handed-in report names no local folders."""
+    if d.file is None:
+        return ""
+    name = Path(d.file).name
+    return f"{name}:{d.line}:{d.column or 1}" if d.line is not None else name
 
 
 # -------------------------------------------------------------- template data
@@ -315,7 +325,8 @@ def report_context(ev: Evaluation) -> dict:
     rescaled_groups = [{**indicator_brief(r), "explanation": r.explanation}
                        for r in ev.indicators if not r.is_leaf and r.rescaled]
     problems = [{"severity": d.severity, "severity_cn": SEVERITY_CN.get(d.severity, d.severity),
-                 "location": d.location, "message": d.message, "hint": d.hint or "",
+                 "location": _short_location(d), "message": d.message_cn or d.message,
+                 "hint": "" if d.message_cn else (d.hint or ""),
                  "text": d.render()}
                 for d in reported_problems(ev)]
     return {
