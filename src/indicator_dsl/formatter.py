@@ -170,8 +170,39 @@ def format_fact(decl: n.FactDecl) -> str:
     return f"fact {', '.join(decl.names)}: {type_text}{domain}{label}"
 
 
-def format_let(let: n.Let) -> str:
-    return format_clause(let)
+def format_let(let: n.Let, indent: str = "") -> str:
+    """A `let` on one line, or wrapped after its top-level operators or commas when it
+    is longer than the line width (continuation lines align after the `=`)."""
+    line = format_clause(let)
+    if _display_width(indent + line) <= 100:
+        return line
+    label = f" {quote(let.label)}" if let.label is not None else ""
+    head = f"let {let.name}{label} = "
+    pad = " " * _display_width(indent + head)
+    return head + _wrapped(let.value, pad)
+
+
+def _wrapped(expr, pad: str) -> str:
+    """An expression broken after top-level `+`/`-` or between a call's arguments."""
+    if isinstance(expr, n.Binary) and expr.op in ("+", "-"):
+        terms, ops = [], []
+        node = expr
+        while isinstance(node, n.Binary) and node.op in ("+", "-"):
+            terms.append(node.right)
+            ops.append(node.op)
+            node = node.left
+        terms.append(node)
+        terms.reverse()
+        ops.reverse()
+        parts = [_wrap(terms[0], _PRECEDENCE["+"])]
+        for op, term in zip(ops, terms[1:]):
+            parts[-1] += f" {op}"
+            parts.append(_wrap(term, _PRECEDENCE["+"], right=True))
+        return f"\n{pad}".join(parts)
+    if isinstance(expr, n.Call) and len(expr.args) > 1:
+        inner = pad + " " * (len(expr.func) + 1)
+        return f"{expr.func}(" + f",\n{inner}".join(format_expr(a) for a in expr.args) + ")"
+    return format_expr(expr)
 
 
 def format_indicator(node: n.Indicator, depth: int = 0) -> List[str]:
@@ -200,7 +231,7 @@ def _block_body(item, depth: int) -> List[str]:
         lines.append(f"{inner}standard {quote(item.standard)}")
     lines.extend(f"{inner}note {quote(note)}" for note in item.notes)
     lines.extend(f"{inner}{format_fact(decl)}" for decl in item.facts)
-    lines.extend(f"{inner}{format_let(let)}" for let in item.lets)
+    lines.extend(f"{inner}{format_let(let, inner)}" for let in item.lets)
     if item.rule is not None:
         lines.append(f"{inner}score: {format_rule(item.rule, inner + '       ')}")
     for point in item.points:
@@ -222,7 +253,7 @@ def format_edit(edit) -> List[str]:
     if isinstance(edit, n.Under):
         lines = [f"under {edit.code} {{"]
         lines.extend(f"{INDENT}{format_fact(d)}" for d in edit.facts)
-        lines.extend(f"{INDENT}{format_let(x)}" for x in edit.lets)
+        lines.extend(f"{INDENT}{format_let(x, INDENT)}" for x in edit.lets)
         for child in edit.children:
             lines.extend(format_indicator(child, 1))
         return lines + ["}"]
@@ -452,7 +483,7 @@ class _Layout:
             if isinstance(item, n.FactDecl):
                 end = self.statement(span, [f"{inner}{format_fact(item)}"], inner, end)
             elif isinstance(item, n.Let):
-                end = self.statement(span, [f"{inner}{format_let(item)}"], inner, end)
+                end = self.statement(span, [f"{inner}{format_let(item, inner)}"], inner, end)
             elif isinstance(item, n.Point):
                 kind = "share" if item.is_share else "weight"
                 head = f"{inner}point {_label(item.label)} {kind} {format_expr(item.weight)}: "
