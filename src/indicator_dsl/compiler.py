@@ -99,6 +99,8 @@ class LeafPlan:
         self.fact_slots: List[Tuple[str, FactInfo, bool, Optional[n.Span]]] = []
         self.let_count = 0
         self.uses_assess = False  # shows who assessed, from an `assessor` fact
+        # Per fact slot: whether any Decimal is valid as it is (no range, no integer check).
+        self.plain_numbers: List[bool] = []
         self.leaf_step = checked.leaf_step
         self.run: Callable[[Frame], Decision] = None  # set by the compiler
 
@@ -112,7 +114,7 @@ class LeafPlan:
         return str(found.value) if found is not None else None
 
     def read_fact(self, facts: Facts, slot: int):
-        name, info, allow_list, span = self.fact_slots[slot]
+        name = self.fact_slots[slot][0]
         found = None
         indicators = facts.indicators
         for code in self.chain:
@@ -124,18 +126,28 @@ class LeafPlan:
         else:
             found = facts.project.get(name)
         if found is None:
-            looked = ", ".join(f"indicators.{c}" for c in self.chain)
-            raise RuleFailure(
-                f"{self.code}: fact {name!r} is missing", span,
-                f"add it to {facts.path} under `indicators: {self.code}:` (looked in {looked} "
-                f"and the project-wide facts), or mark {self.code} `na` if it does not apply")
+            raise self._missing(facts, slot)
+        value = found.value
+        if value.__class__ is Decimal and self.plain_numbers[slot]:
+            return value  # the common case: a number where any number will do
+        return self._coerce(found, slot)
+
+    def _missing(self, facts: Facts, slot: int) -> RuleFailure:
+        name, _, _, span = self.fact_slots[slot]
+        looked = ", ".join(f"indicators.{c}" for c in self.chain)
+        return RuleFailure(
+            f"{self.code}: fact {name!r} is missing", span,
+            f"add it to {facts.path} under `indicators: {self.code}:` (looked in {looked} "
+            f"and the project-wide facts), or mark {self.code} `na` if it does not apply")
+
+    def _coerce(self, found, slot: int):
+        name, info, allow_list, span = self.fact_slots[slot]
         try:
-            value = coerce(found.value, info.kind, unit=info.unit, levels=info.levels,
-                           domain=info.domain, allow_list=allow_list)
+            return coerce(found.value, info.kind, unit=info.unit, levels=info.levels,
+                          domain=info.domain, allow_list=allow_list)
         except CoercionError as exc:
             raise RuleFailure(f"{self.code}: fact {name!r} {exc.message}", span, exc.hint,
                               where=found.where) from None
-        return value
 
     def fact_values_shown(self, frame) -> Dict[str, tuple]:
         """The facts a leaf read, by label, for the justification (label -> (value, %))."""
@@ -181,6 +193,8 @@ class _LeafCompiler:
         else:
             scope = Scope(leaf.scope, leaf.code)
             self.plan.run = self.rule(leaf.rule, scope, None)
+        self.plan.plain_numbers = [info.kind in ("number", "money") and info.domain is None
+                                   for _, info, _, _ in self.plan.fact_slots]
         return self.plan
 
     def _points(self, parts):
