@@ -512,6 +512,11 @@ class _LeafCompiler:
 
     # --- expressions
     def label(self, expr, scope) -> str:
+        if isinstance(expr, n.Call) and expr.func == "ratio" and len(expr.args) == 2 \
+                and all(isinstance(a, n.Name) for a in expr.args):
+            parts = [self.label(a, scope) for a in expr.args]
+            if parts != [a.name for a in expr.args]:  # labelled: say it in words
+                return f"{parts[0]}与{parts[1]}之比"
         if isinstance(expr, n.Name):
             binding = scope.lookup(expr.name)
             if isinstance(binding, FactInfo) and binding.label:

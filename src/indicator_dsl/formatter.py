@@ -135,7 +135,7 @@ def format_rule(rule: n.Rule, indent: str = "", width: int = 100) -> str:
     """One line when it fits, else one clause per line (each ending in ';')."""
     parts = [format_clause(c) for c in rule.clauses]
     line = "; ".join(parts)
-    if len(line) + len(indent) <= width:
+    if _display_width(line + indent) <= width:
         return line
     return (";\n" + indent).join(parts)
 
@@ -214,7 +214,7 @@ def format_indicator(node: n.Indicator, depth: int = 0) -> List[str]:
                                             node.facts or node.lets or node.points or
                                             node.children)
     if simple:
-        rule_indent = " " * (len(head) + 2)
+        rule_indent = " " * (_display_width(head) + 2)
         return [f"{head}: {format_rule(node.rule, rule_indent)}"]
     lines = [f"{head} {{"] + _block_body(node, depth + 1)
     lines.append(f"{pad}}}")
@@ -237,7 +237,7 @@ def _block_body(item, depth: int) -> List[str]:
     for point in item.points:
         kind = "share" if point.is_share else "weight"
         head = f"{inner}point {_label(point.label)} {kind} {format_expr(point.weight)}: "
-        lines.append(head + format_rule(point.rule, " " * len(head)))
+        lines.append(head + format_rule(point.rule, " " * _display_width(head)))
     for child in item.children:
         lines.extend(format_indicator(child, depth))
     return lines
@@ -267,7 +267,7 @@ def format_edit(edit) -> List[str]:
                                                   "lets", "points", "children"))
     if only_rule:
         head = f"override {edit.code}: "
-        return [head + format_rule(edit.rule, " " * len(head))]
+        return [head + format_rule(edit.rule, " " * _display_width(head))]
     lines = [f"override {edit.code} {{"]
     if edit.weight is not None:
         lines.append(f"{INDENT}weight {_weight_text(edit.weight)}")
@@ -315,7 +315,7 @@ def format_set(setfile: n.SetFile) -> str:
         blocks.append([format_let(let) for let in setfile.lets])
     for rule_def in setfile.rule_defs:
         head = f"rule {rule_def.name}({', '.join(rule_def.params)}): "
-        blocks.append([head + format_rule(rule_def.rule, " " * len(head))])
+        blocks.append([head + format_rule(rule_def.rule, " " * _display_width(head))])
     for edit in setfile.edits:
         blocks.append(format_edit(edit))
     for node in setfile.indicators:
@@ -401,7 +401,7 @@ class _Layout:
         """`head` followed by the rule; one clause per line when long or commented."""
         parts = [format_clause(c) for c in rule.clauses]
         notes = [self._trailing(c.span.end_line) if c.span else "" for c in rule.clauses]
-        pad = " " * len(head)
+        pad = " " * _display_width(head)
         if not any(notes) and _display_width(head + "; ".join(parts)) <= 100:
             return [head + "; ".join(parts)]
         lines = []
