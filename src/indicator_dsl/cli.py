@@ -157,6 +157,8 @@ def _check(args) -> int:
             print(f"{path}: ok — {len(list(checked.walk()))} indicators ({leaves} leaves), "
                   f"total {checked.total}" + (f"; {_summary(diagnostics)}" if diagnostics
                                               else ""))
+            for code, notes in checked.origins.items():  # an extended set: who changed what
+                print(f"  {code}: {'; '.join(notes)}")
     return worst
 
 

@@ -264,17 +264,15 @@ def _where(span: Optional[n.Span]) -> str:
 
 def _override_parts(edit: n.Override) -> List[str]:
     where = _where(edit.span)
-    parts = []
-    for field in ("weight", "name", "explain", "standard", "rule"):
-        if getattr(edit, field) is not None:
-            parts.append(f"{field} from {where}")
+    fields = [f for f in ("weight", "name", "explain", "standard", "rule")
+              if getattr(edit, f) is not None]
     if edit.points:
-        parts.append(f"points from {where}")
+        fields.append("points")
     if edit.children:
-        parts.append(f"children from {where}")
+        fields.append("children")
     if edit.notes or edit.facts or edit.lets:
-        parts.append(f"details from {where}")
-    return parts or [f"overridden at {where}"]
+        fields.append("notes/facts/values")
+    return [f"{', '.join(fields)} from {where}" if fields else f"overridden at {where}"]
 
 
 def _override(node: n.Indicator, edit: n.Override) -> n.Indicator:
