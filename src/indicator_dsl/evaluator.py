@@ -13,6 +13,7 @@ from .compiler import Frame, LeafPlan, RuleFailure, compile_set
 from .errors import ERROR, WARNING, Diagnostic, EvaluationError, did_you_mean
 from .facts import Facts, Where
 from .explain import show
+from .nodes import NA_SHARE
 from .numbers import CONTEXT, ZERO, plain, round_half_up, round_in_context
 
 SCORED = "scored"
@@ -134,7 +135,8 @@ class Evaluator:
         self.used_names = set(checked.facts)
         # Precomputed walks for scores(): leaves, then groups bottom-up, then the top.
         self._leaf_plans = list(self.plans.items())
-        self._groups = [(node.code, node.weight, [(c.weight, c.code) for c in node.children])
+        self._groups = [(node.code, node.weight, [(c.weight, c.code) for c in node.children],
+                         node.node.na_policy)
                         for node in reversed(self.order) if not node.is_leaf]
         self._roots = [(r.weight, r.code) for r in checked.roots]
 
@@ -169,10 +171,11 @@ class Evaluator:
                         f"({exc.__class__.__name__})", plan.indicator.span,
                         "check the facts for absurdly large values")) from None
             group_step = checked.group_step
-            for code, weight, children in self._groups:
+            for code, weight, children, policy in self._groups:
                 out[code] = _combine_scores([(w, out[c]) for w, c in children], weight,
-                                            group_step)
-            total = _combine_scores(self._roots, checked.total, group_step, out)
+                                            group_step, policy=policy)
+            total = _combine_scores(self._roots, checked.total, group_step, out,
+                                    policy=checked.header.na_policy)
             if total is not None and checked.total_step is not None:
                 total = round_in_context(total, checked.total_step)
             out["total"] = total
@@ -233,7 +236,8 @@ class Evaluator:
             if not node.is_leaf:
                 self._score_group(node, results, facts)
         total, unrounded, rescaled, status = self._combine(
-            [results[r.code] for r in checked.roots], checked.total, checked.group_step)
+            [results[r.code] for r in checked.roots], checked.total, checked.group_step,
+            checked.header.na_policy)
         grade = None
         if total is not None and checked.total_step is not None:
             total = round_half_up(total, checked.total_step)
@@ -388,7 +392,8 @@ class Evaluator:
             return
         children = [results[c.code] for c in node.children]
         score, unrounded, rescaled, status = self._combine(children, node.weight,
-                                                           self.checked.group_step)
+                                                           self.checked.group_step,
+                                                           node.node.na_policy)
         result.status = status
         result.score = score
         result.unrounded = unrounded
@@ -400,46 +405,69 @@ class Evaluator:
             result.explanation = "下级指标均不适用，本组不参与评分"
         elif rescaled:
             na = [c for c in children if c.status == NOT_APPLICABLE]
-            applicable = sum((c.weight for c in children if c.status == SCORED), ZERO)
-            got = sum((c.score for c in children if c.status == SCORED), ZERO)
-            result.explanation = (f"{'、'.join(c.code for c in na)}不适用；适用指标得"
-                                  f"{plain(got)}分（满分{plain(applicable)}分），按"
-                                  f"{plain(node.weight)}分折算为{plain(score)}分")
+            scored = [c for c in children if c.status == SCORED]
+            applicable = sum((c.weight for c in scored), ZERO)
+            got = sum((c.score for c in scored), ZERO)
+            if node.node.na_policy == NA_SHARE:
+                freed = sum((c.weight for c in na), ZERO)
+                result.explanation = (
+                    f"{'、'.join(c.code for c in na)}不适用，其{plain(freed)}分均摊到其余"
+                    f"{len(scored)}项，每项加{plain(freed / len(scored))}分，各项按新分值"
+                    f"折算后合计{plain(score)}分")
+            else:
+                result.explanation = (f"{'、'.join(c.code for c in na)}不适用；适用指标得"
+                                      f"{plain(got)}分（满分{plain(applicable)}分），按"
+                                      f"{plain(node.weight)}分折算为{plain(score)}分")
         else:
             result.explanation = f"下级指标得分合计{plain(score)}分"
 
     @staticmethod
-    def _combine(children: List[IndicatorResult], weight: Decimal, step: Decimal):
+    def _combine(children: List[IndicatorResult], weight: Decimal, step: Decimal,
+                 policy: Optional[str] = None):
         """(score, unrounded, rescaled, status) of a group from its children."""
         if any(c.status == FAILED for c in children):
             return None, None, False, FAILED
-        scored = [c for c in children if c.status == SCORED]
-        if not scored:
+        pairs = [(c.weight, c.score if c.status == SCORED else None) for c in children]
+        if all(x is None for _, x in pairs):
             return None, None, False, NOT_APPLICABLE
-        got = sum((c.score for c in scored), ZERO)
-        if len(scored) == len(children):
-            return got, got, False, SCORED
-        applicable = sum((c.weight for c in scored), ZERO)
-        if applicable == 0:
+        exact = _rescaled(pairs, weight, policy)
+        if exact is None:
             return None, None, False, NOT_APPLICABLE
-        exact = got * weight / applicable
+        if all(x is not None for _, x in pairs):
+            return exact, exact, False, SCORED
         return round_half_up(exact, step), exact, True, SCORED
 
 
-def _combine_scores(children, weight: Decimal, step: Decimal, by_code=None) \
-        -> Optional[Decimal]:
-    if by_code is not None:
-        children = [(w, by_code[c]) for w, c in children]
-    scored = [(w, x) for w, x in children if x is not None]
+def _rescaled(pairs, weight: Decimal, policy: Optional[str]) -> Optional[Decimal]:
+    """A group's exact score from (weight, score or None for not applicable) pairs.
+
+    With every child applicable it is the sum. Otherwise the applicable children are
+    re-scaled to the group's weight in proportion (the default), or — `when na: share
+    equally` — the weight left by the others is split equally among them and each
+    child's score scaled to its enlarged weight."""
+    scored = [(w, x) for w, x in pairs if x is not None]
     if not scored:
         return None
     got = sum((x for _, x in scored), ZERO)
-    if len(scored) == len(children):
+    if len(scored) == len(pairs):
         return got
     applicable = sum((w for w, _ in scored), ZERO)
     if applicable == 0:
         return None
-    return round_in_context(got * weight / applicable, step)
+    if policy == NA_SHARE and all(w > 0 for w, _ in scored):
+        extra = (weight - applicable) / len(scored)
+        return sum((x * (w + extra) / w for w, x in scored), ZERO)
+    return got * weight / applicable
+
+
+def _combine_scores(children, weight: Decimal, step: Decimal, by_code=None,
+                    policy: Optional[str] = None) -> Optional[Decimal]:
+    if by_code is not None:
+        children = [(w, by_code[c]) for w, c in children]
+    exact = _rescaled(children, weight, policy)
+    if exact is None or all(x is not None for _, x in children):
+        return exact
+    return round_in_context(exact, step)
 
 
 def _as_decimal(value) -> Optional[Decimal]:

@@ -212,7 +212,7 @@ def format_indicator(node: n.Indicator, depth: int = 0) -> List[str]:
     head = f"{pad}{node.code}{name} weight {weight}{' bonus' if node.bonus else ''}"
     simple = node.rule is not None and not (node.explain or node.standard or node.notes or
                                             node.facts or node.lets or node.points or
-                                            node.children)
+                                            node.children or node.na_policy)
     if simple:
         rule_indent = " " * (_display_width(head) + 2)
         return [f"{head}: {format_rule(node.rule, rule_indent)}"]
@@ -225,6 +225,8 @@ def _block_body(item, depth: int) -> List[str]:
     """The lines inside an indicator's or an override's braces."""
     inner = INDENT * depth
     lines = []
+    if getattr(item, "na_policy", None) is not None:
+        lines.append(f"{inner}when na: {item.na_policy}")
     if item.explain is not None:
         lines.append(f"{inner}explain {quote(item.explain)}")
     if item.standard is not None:
@@ -304,6 +306,8 @@ def format_set(setfile: n.SetFile) -> str:
         lines.append("grades " + ", ".join(parts))
     for r in h.rounding:
         lines.append(f"round {r.target} to {plain(r.step)}")
+    if h.na_policy is not None:
+        lines.append(f"when na: {h.na_policy}")
     blocks = []
     if modules:
         blocks.append(modules)
@@ -464,6 +468,8 @@ class _Layout:
     def block_items(self, node, depth: int, previous_end: int) -> None:
         inner = INDENT * depth
         simple_fields = []
+        if getattr(node, "na_policy", None) is not None:
+            simple_fields.append(f"{inner}when na: {node.na_policy}")
         if node.explain is not None:
             simple_fields.append(f"{inner}explain {quote(node.explain)}")
         if node.standard is not None:
@@ -516,6 +522,8 @@ class _Layout:
             chunks.append((h.spans.get(key) if key != "rounding" else None, [text]))
         for r in h.rounding:
             chunks.append((r.span, [f"round {r.target} to {plain(r.step)}"]))
+        if h.na_policy is not None:
+            chunks.append((h.spans.get("when na"), [f"when na: {h.na_policy}"]))
         for d in tree.facts:
             chunks.append((d.span, [format_fact(d)]))
         for let in tree.lets:

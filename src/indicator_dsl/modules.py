@@ -264,7 +264,7 @@ def _where(span: Optional[n.Span]) -> str:
 
 def _override_parts(edit: n.Override) -> List[str]:
     where = _where(edit.span)
-    fields = [f for f in ("weight", "name", "explain", "standard", "rule")
+    fields = [f for f in ("weight", "name", "explain", "standard", "rule", "na_policy")
               if getattr(edit, f) is not None]
     if edit.points:
         fields.append("points")
@@ -277,7 +277,7 @@ def _override_parts(edit: n.Override) -> List[str]:
 
 def _override(node: n.Indicator, edit: n.Override) -> n.Indicator:
     changes = {}
-    for field in ("weight", "name", "explain", "standard"):
+    for field in ("weight", "name", "explain", "standard", "na_policy"):
         value = getattr(edit, field)
         if value is not None:
             changes[field] = value
@@ -321,7 +321,7 @@ def _edit_tree(indicators, code, change):
 
 def _merge_header(base: n.Header, child: n.Header) -> n.Header:
     changes = {}
-    for field in ("name", "region", "year_from", "year_to", "source", "total"):
+    for field in ("name", "region", "year_from", "year_to", "source", "total", "na_policy"):
         value = getattr(child, field)
         if value is not None:
             changes[field] = value

@@ -177,6 +177,9 @@ class Result:
     span: Optional[Span] = _span()
 
 
+NA_RESCALE = "rescale"
+NA_SHARE = "share equally"
+
 STEP_WHOLE = "whole"
 STEP_STARTED = "started"
 STEP_PRO_RATA = "pro rata"
@@ -321,6 +324,7 @@ class Indicator:
     rule: Optional[Rule] = None
     points: Tuple[Point, ...] = ()
     children: Tuple["Indicator", ...] = ()
+    na_policy: Optional[str] = None  # NA_RESCALE (default) or NA_SHARE, for a group
     span: Optional[Span] = _span()
 
     @property
@@ -352,6 +356,7 @@ class Header:
     total: Optional[Decimal] = None
     grades: Tuple[Grade, ...] = ()
     rounding: Tuple[Rounding, ...] = ()
+    na_policy: Optional[str] = None  # for the top level, as a group's `when na:`
     # Where each header statement was written ("total", "grades" …), for messages.
     spans: dict = attrs.field(factory=dict, eq=False, hash=False, repr=False)
 
@@ -390,6 +395,7 @@ class Override:
     rule: Optional[Rule] = None
     points: Tuple[Point, ...] = ()
     children: Tuple["Indicator", ...] = ()
+    na_policy: Optional[str] = None
     span: Optional[Span] = _span()
 
 

@@ -477,7 +477,8 @@ class _Builder(Transformer_NonRecursive):
             name=header.get("set"), region=header.get("region"),
             year_from=year[0] if year else None, year_to=year[1] if year else None,
             source=header.get("source"), total=header.get("total"),
-            grades=tuple(header.get("grades", ())), rounding=tuple(rounding), spans=header_spans)
+            grades=tuple(header.get("grades", ())), rounding=tuple(rounding),
+            na_policy=header.get("when na"), spans=header_spans)
         return n.SetFile(h, tuple(facts), tuple(lets), tuple(defs), tuple(indicators),
                          tuple(imports), extends[0] if extends else None, tuple(edits),
                          path=self.path)
@@ -506,7 +507,12 @@ class _Builder(Transformer_NonRecursive):
     def under(self, meta, items):
         code, body = items
         children, facts, lets = [], [], []
-        for kind, value, item_span in body:
+        for item in body:
+            if item[0] == "header":
+                self._problem("`when na` belongs in the group's own block or an `override`",
+                              item[3])
+                continue
+            kind, value, item_span = item
             if kind == "node":
                 children.append(value)
             elif kind == "fact":
@@ -540,7 +546,10 @@ class _Builder(Transformer_NonRecursive):
             body = [body]
         fields = {}
         lists = {"note": [], "fact": [], "let": [], "point": [], "node": []}
-        for kind, value, item_span in body:
+        for item in body:
+            if item[0] == "header":  # `when na: …`
+                item = ("when na", item[2], item[3])
+            kind, value, item_span = item
             if kind in lists:
                 lists[kind].append(value)
                 continue
@@ -552,7 +561,7 @@ class _Builder(Transformer_NonRecursive):
                           notes=tuple(lists["note"]), facts=tuple(lists["fact"]),
                           lets=tuple(lists["let"]), rule=fields.get("score"),
                           points=tuple(lists["point"]), children=tuple(lists["node"]),
-                          span=self._span(meta))
+                          na_policy=fields.get("when na"), span=self._span(meta))
 
     def _weight(self, token: Token) -> n.Number:
         if token.type == "PERCENT":
@@ -741,7 +750,14 @@ class _Builder(Transformer_NonRecursive):
             return n.Indicator(code, name, weight, bonus, rule=body, span=span)
         fields = {"explain": None, "standard": None}
         notes, facts, lets, points, children, rules = [], [], [], [], [], []
-        for kind, value, item_span in body:
+        na_policy = None
+        for item in body:
+            if item[0] == "header":  # `when na: …` inside a group
+                if na_policy is not None:
+                    self._problem(f"`when na` is given twice in {code}", item[3])
+                na_policy = item[2]
+                continue
+            kind, value, item_span = item
             if kind in ("explain", "standard"):
                 if fields[kind] is not None:
                     self._problem(f"`{kind}` is given twice in {code}", item_span)
@@ -762,9 +778,12 @@ class _Builder(Transformer_NonRecursive):
             self._problem(f"{code} has more than one `score:` rule", rules[1].span,
                           "join the clauses into one rule with ';'")
         rule = rules[0] if rules else None
+        if na_policy is not None and not children:
+            self._problem(f"`when na` says how a group treats children that do not apply; "
+                          f"{code} has no children", span)
         return n.Indicator(code, name, weight, bonus, fields["explain"], fields["standard"],
                            tuple(notes), tuple(facts), tuple(lets), rule, tuple(points),
-                           tuple(children), span=span)
+                           tuple(children), na_policy, span=span)
 
     def block(self, items):
         out = []
@@ -786,6 +805,16 @@ class _Builder(Transformer_NonRecursive):
             else:
                 out.append(item)
         return out
+
+    @v_args(meta=True)
+    def when_na(self, meta, items):
+        return ("header", "when na", items[1], self._span(meta))
+
+    def na_rescale(self, _):
+        return n.NA_RESCALE
+
+    def na_share(self, _):
+        return n.NA_SHARE
 
     @v_args(meta=True)
     def explain(self, meta, items):
