@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import threading
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import List, Optional, Tuple
@@ -181,6 +182,15 @@ def parse_recovering(text: str, path: str = "<string>"):
     diagnostics: List[Diagnostic] = []
     set_aside: set = set()
     parser, postlex = _lark()
+    tree = None
+    with _PARSING:  # the shared post-lexer keeps per-parse state for error messages
+        return _parse_lines(parser, postlex, source, lines, diagnostics, set_aside, path)
+
+
+_PARSING = threading.Lock()
+
+
+def _parse_lines(parser, postlex, source, lines, diagnostics, set_aside, path):
     tree = None
     while True:
         try:
