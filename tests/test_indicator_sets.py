@@ -71,8 +71,8 @@ def test_set_checks_clean(path):
 SEEDS = {
     # seed 000: published 「95分以上」, A[优] — no exact total; consistent.
     "hubei/wuhan-wuchang/2019/festival-visits.ind": ("100", "A[优]"),
-    # seed 001: published 97, 优 — A221 3→0, B21 2→1, C112 5.5→5.9.
-    "yunnan/kunming-dongchuan/2020/spring-festival.ind": ("93.4", "优"),
+    # seed 001: published 97, 优 — B21 2→1, C112 5.5→5.9 (A221 follows the assessor).
+    "yunnan/kunming-dongchuan/2020/spring-festival.ind": ("96.4", "优"),
     # seed 002: published 98, 优秀 — no per-indicator scores; 1.5 not attributable.
     "yunnan/chuxiong-wuding/2020/trade-union-projects.ind": ("99.5", "优秀"),
     # seed 003: published 88 (no grade printed) — every published score reproduced.

@@ -70,7 +70,7 @@ ODD_FACTS = {"name": "项目 <img src=x onerror=alert(1)>",
 
 @pytest.fixture(scope="module")
 def seed():
-    """Seed 001 scored with its facts: 93.4, 优, 32 leaves in four levels."""
+    """Seed 001 scored with its facts: 96.4, 优, 32 leaves in four levels."""
     facts = load_facts(SEED_001.with_name("spring-festival.facts.yaml"))
     return load_set(SEED_001).evaluate(facts)
 
@@ -153,8 +153,8 @@ def test_markdown_layout(seed):
     assert "| A.项目决策 | A1.项目立项 | A11.与部门中长期规划目标适应性 | A111." in text
     assert "|  |  | A12.立项依据充分性 | A121." in text
     assert "| B.项目管理 | B1.投入管理 | B11.预算编制合理性 |  | 1 | 1 |" in text
-    assert "| **合计** |  |  |  | **100** | **93.4** |  |  | 等级：优 |" in text
-    assert "共扣 6.6 分" in text and "| C1115.2020年春节系列活动项目经费使用情况 | 6 | 5.5 | 0.5 |" in text
+    assert "| **合计** |  |  |  | **100** | **96.4** |  |  | 等级：优 |" in text
+    assert "共扣 3.6 分" in text and "| C1115.2020年春节系列活动项目经费使用情况 | 6 | 5.5 | 0.5 |" in text
 
 
 def test_markdown_escapes_cells_and_lists_na_and_rescaling(odd):
@@ -285,7 +285,7 @@ def test_html_in_a_real_browser(seed, tmp_path):
     dom = _run_chromium(binary, tmp_path / "profile", "--dump-dom", url)
     assert dom.returncode == 0, dom.stderr[-2000:]
     shown = dom.stdout
-    assert re.search(r'id="total">93\.4<', shown)
+    assert re.search(r'id="total">96\.4<', shown)
     assert re.search(r'id="grade">优<', shown)
     for header in ("一级指标", "二级指标", "三级指标", "四级指标", "评分说明"):
         assert f"<th scope=\"col\">{header}</th>" in shown
@@ -322,7 +322,7 @@ def test_xlsx_reads_back(seed):
     assert {"A4:A13", "A14:A28", "A29:A35"} <= merged
     assert {"B4:B8", "B9:B13", "C5:C6"} <= merged  # A1, A2, A12
     assert "C14:D14" in merged  # B11: a level-3 leaf over 三级 and 四级
-    assert ws["A4"].value == "A.项目决策\n20分，得17分"
+    assert ws["A4"].value == "A.项目决策\n20分，得20分"
     assert ws["D4"].value == "A111.与部门中长期规划目标匹配性"
     # Scores are numbers, exactly as computed.
     c112 = next(row for row in ws.iter_rows(min_row=4) if row[3].value and
@@ -330,23 +330,23 @@ def test_xlsx_reads_back(seed):
     assert c112[4].value == 6 and c112[5].value == 5.9 and c112[5].data_type == "n"
     assert c112[8].value.startswith("系列活动完成率为91.67%")
     total = next(row for row in ws.iter_rows() if row[0].value == "合计")
-    assert (total[4].value, total[5].value) == (100, 93.4)
+    assert (total[4].value, total[5].value) == (100, 96.4)
     grade = next(row for row in ws.iter_rows() if row[0].value == "等级")
     assert grade[4].value == "优"
     assert ws.print_title_rows == "$3:$3"
     assert str(ws.page_setup.paperSize) == str(ws.PAPERSIZE_A4)
     assert ws["G4"].alignment.wrap_text and ws.column_dimensions["I"].width >= 30
-    # The XML holds "93.4" and "5.9", not 93.40000000000001.
+    # The XML holds "96.4" and "5.9", not 96.40000000000001.
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         sheet = archive.read("xl/worksheets/sheet1.xml").decode()
-    assert "<v>93.4</v>" in sheet and "<v>5.9</v>" in sheet and "0000000" not in sheet
+    assert "<v>96.4</v>" in sheet and "<v>5.9</v>" in sheet and "0000000" not in sheet
 
     deductions = wb["扣分与提示"]
     rows = [[c.value for c in row] for row in deductions.iter_rows()]
     assert ["指标", "分值", "得分", "扣分", "原因"] in rows
     b21 = next(r for r in rows if r[0] == "B21.资金使用情况")
     assert b21[1:4] == [2, 1, 1]
-    assert next(r for r in rows if r[0] == "合计")[3] == 6.6
+    assert next(r for r in rows if r[0] == "合计")[3] == 3.6
     groups = [[c.value for c in row] for row in wb["分组小计"].iter_rows()]
     assert ["C.项目绩效", 60, 57.4] == groups[next(i for i, g in enumerate(groups)
                                                   if g[0] == "C.项目绩效")][:3]
@@ -376,7 +376,7 @@ def test_docx_reads_back(seed):
     texts = [p.text for p in document.paragraphs]
     assert texts[0] == "2020年春节系列活动经费项目支出绩效评价指标体系"
     assert "地区：云南省昆明市东川区" in texts
-    assert any(t.startswith("总分：93.4 / 100") and "等级：优" in t for t in texts)
+    assert any(t.startswith("总分：96.4 / 100") and "等级：优" in t for t in texts)
     table = document.tables[0]
     assert [c.text for c in table.rows[0].cells] == [
         "一级指标", "二级指标", "三级指标", "四级指标", "分值", "得分", "指标解释", "评分标准",
@@ -385,20 +385,20 @@ def test_docx_reads_back(seed):
     # A's cell is one merged cell over rows 1–10; row 11 starts B.
     assert table.cell(1, 0)._tc is table.cell(10, 0)._tc
     assert table.cell(11, 0)._tc is not table.cell(10, 0)._tc
-    assert table.cell(1, 0).text == "A.项目决策\n20分，得17分"
+    assert table.cell(1, 0).text == "A.项目决策\n20分，得20分"
     # B11 (row 11) spans 三级 and 四级.
     assert table.cell(11, 2)._tc is table.cell(11, 3)._tc
     assert table.cell(11, 2).text == "B11.预算编制合理性"
     row = [c.text for c in table.rows[-2].cells]
-    assert row[0] == "合计" and row[4:6] == ["100", "93.4"]
+    assert row[0] == "合计" and row[4:6] == ["100", "96.4"]
     assert [c.text for c in table.rows[-1].cells][4] == "优"
     # The header row repeats on every page; rows do not split.
     assert table.rows[0]._tr.trPr.xml.count("tblHeader") == 1
     assert "cantSplit" in table.rows[5]._tr.trPr.xml
-    assert "扣分情况" in texts and "共扣 6.6 分：" in texts
+    assert "扣分情况" in texts and "共扣 3.6 分：" in texts
     deductions = document.tables[2]
-    assert [c.text for c in deductions.rows[1].cells][:4] == ["A221.指标细化分解情况", "3", "0",
-                                                              "3"]
+    assert [c.text for c in deductions.rows[1].cells][:4] == ["B21.资金使用情况", "2", "1",
+                                                              "1"]
     section = document.sections[0]
     assert section.page_width > section.page_height  # A4 landscape
 
@@ -464,9 +464,9 @@ def test_user_template_sees_the_documented_context(seed):
             "{{ report.indicators[0].code }}|{{ rows[0].cells[0].rowspan }}")
     out = render_user_template(seed, text, autoescape=False, path="mine.md.j2")
     lines = out.splitlines()
-    assert lines[0] == ("2020年春节系列活动经费项目支出绩效评价指标体系|93.4|优|32|"
+    assert lines[0] == ("2020年春节系列活动经费项目支出绩效评价指标体系|96.4|优|32|"
                         "一级指标,二级指标,三级指标,四级指标")
-    assert lines[1] == "A221=3;B21=1;C111=2;C112=0.1;C1115=0.5;."
+    assert lines[1] == "B21=1;C111=2;C112=0.1;C1115=0.5;."
     assert lines[2] == "A|10"
 
 
@@ -521,6 +521,6 @@ def test_the_examples_in_docs_render(seed):
     examples = re.findall(r"```jinja\n(.*?)```", doc, re.S)
     assert len(examples) == 2
     summary = render_user_template(seed, examples[0], autoescape=False, path="summary.md.j2")
-    assert "总分 **93.4** / 100，等级「优」" in summary and "| C.项目绩效 | 60 | 57.4 |" in summary
+    assert "总分 **96.4** / 100，等级「优」" in summary and "| C.项目绩效 | 60 | 57.4 |" in summary
     table = render_user_template(seed, examples[1], autoescape=True, path="table.html.j2")
     assert table.count("<tr>") == 32 and 'rowspan="10"' in table
