@@ -221,9 +221,8 @@ def format_indicator(node: n.Indicator, depth: int = 0) -> List[str]:
     return lines
 
 
-def _block_body(item, depth: int) -> List[str]:
-    """The lines inside an indicator's or an override's braces."""
-    inner = INDENT * depth
+def _opening_lines(item, inner: str) -> List[str]:
+    """`when na`, explain, standard and notes: the lines that open a block."""
     lines = []
     if getattr(item, "na_policy", None) is not None:
         lines.append(f"{inner}when na: {item.na_policy}")
@@ -232,6 +231,13 @@ def _block_body(item, depth: int) -> List[str]:
     if item.standard is not None:
         lines.append(f"{inner}standard {quote(item.standard)}")
     lines.extend(f"{inner}note {quote(note)}" for note in item.notes)
+    return lines
+
+
+def _block_body(item, depth: int) -> List[str]:
+    """The lines inside an indicator's or an override's braces."""
+    inner = INDENT * depth
+    lines = _opening_lines(item, inner)
     lines.extend(f"{inner}{format_fact(decl)}" for decl in item.facts)
     lines.extend(f"{inner}{format_let(let, inner)}" for let in item.lets)
     if item.rule is not None:
@@ -467,18 +473,8 @@ class _Layout:
 
     def block_items(self, node, depth: int, previous_end: int) -> None:
         inner = INDENT * depth
-        simple_fields = []
-        if getattr(node, "na_policy", None) is not None:
-            simple_fields.append(f"{inner}when na: {node.na_policy}")
-        if node.explain is not None:
-            simple_fields.append(f"{inner}explain {quote(node.explain)}")
-        if node.standard is not None:
-            simple_fields.append(f"{inner}standard {quote(node.standard)}")
-        for note in node.notes:
-            simple_fields.append(f"{inner}note {quote(note)}")
-        for text in simple_fields:
-            # explain/standard/note carry no span: they open the block, as written.
-            self.out.append(text)
+        # explain/standard/note carry no span: they open the block, as written.
+        self.out.extend(_opening_lines(node, inner))
         end = previous_end
         spanned = [(d.span, d) for d in node.facts] + [(x.span, x) for x in node.lets]
         spanned += [(p.span, p) for p in node.points] + [(c.span, c) for c in node.children]
