@@ -31,16 +31,21 @@ CARD = ("fact actual, target: count\n"
         "C114 weight 5: ratio(actual, target) >= 1 -> full; per 5% below -> -0.1; floor 0\n")
 
 
-def hand_c114(actual: Decimal, target: Decimal) -> Decimal:
+def hand_steps(actual: Decimal, target: Decimal, weight: Decimal) -> Decimal:
+    """The design card's rule by hand: full at 100%, 0.1 off per whole 5% below, floor 0."""
     if target == 0:
         raise ZeroDivisionError("target")
     ratio = actual / target
     if ratio >= 1:
-        score = Decimal(5)
+        score = weight
     else:
         steps = ((1 - ratio) / Decimal("0.05")).to_integral_value(rounding=ROUND_FLOOR)
-        score = max(Decimal(5) - steps * Decimal("0.1"), Decimal(0))
+        score = max(weight - steps * Decimal("0.1"), Decimal(0))
     return score.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def hand_c114(actual: Decimal, target: Decimal) -> Decimal:
+    return hand_steps(actual, target, Decimal(5))
 
 
 # ----------------------------------------------------------- the 30-leaf set
@@ -81,14 +86,7 @@ def thirty_leaf_set() -> str:
 def hand_thirty(f: dict) -> dict:
     out = {}
     for i in range(6):
-        a, t = f[f"S{i}"]["a{}".format(i)], f[f"S{i}"]["t{}".format(i)]
-        ratio = a / t
-        if ratio >= 1:
-            s = Decimal(4)
-        else:
-            steps = ((1 - ratio) / Decimal("0.05")).to_integral_value(rounding=ROUND_FLOOR)
-            s = max(Decimal(4) - steps * Decimal("0.1"), Decimal(0))
-        out[f"S{i}"] = s.quantize(CENT, rounding=ROUND_HALF_UP)
+        out[f"S{i}"] = hand_steps(f[f"S{i}"][f"a{i}"], f[f"S{i}"][f"t{i}"], Decimal(4))
     for i in range(6):
         r = f[f"N{i}"][f"r{i}"]
         s = Decimal(5) if r >= Decimal("0.9") else Decimal(4) if r >= Decimal("0.8") else \
