@@ -24,6 +24,7 @@ class IndicatorSet:
     def __init__(self, checked: CheckedSet):
         self.checked = checked
         self._evaluator = Evaluator(checked)
+        self._needs = None
 
     @property
     def name(self):
@@ -46,6 +47,15 @@ class IndicatorSet:
         if not isinstance(facts, Facts):
             facts = Facts.from_mapping(dict(facts))
         return self._evaluator.evaluate(facts)
+
+    def fact_needs(self):
+        """Every fact the set's rules read (:class:`~indicator_dsl.requirements.FactNeed`),
+        in tree order: what a facts template, a form or a list of missing facts shows."""
+        from .requirements import fact_needs
+
+        if self._needs is None:
+            self._needs = fact_needs(self.checked, self._evaluator.plans)
+        return self._needs
 
     def scores(self, facts: Union[Facts, Mapping]) -> Dict[str, Optional[Decimal]]:
         """Scores alone, by code, plus ``"total"`` — the fast path for many projects.
