@@ -6,6 +6,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+SETS = ROOT / "indicator_sets"  # real regions' tables
+LIBRARY = ROOT / "src" / "indicator_dsl" / "library"  # the standard library shipped in the package
+SHIPPED_SETS = sorted(SETS.rglob("*.ind")) + sorted(LIBRARY.rglob("*.ind"))
+
+
+def shipped_name(path: Path) -> str:
+    """A shipped set's name: its path under indicator_sets/, or library/… for the library."""
+    path = Path(path)
+    if path.is_relative_to(LIBRARY):
+        return "library/" + path.relative_to(LIBRARY).as_posix()
+    return path.relative_to(SETS).as_posix()
 
 
 def run_cli(*args, cwd=None, input=None):

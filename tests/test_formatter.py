@@ -8,9 +8,8 @@ import pytest
 from indicator_dsl.formatter import find_comments, format_text
 from indicator_dsl.parser import parse
 
-ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = sorted(list((ROOT / "indicator_sets").rglob("*.ind")) +
-                 list((ROOT / "examples").rglob("*.ind")))
+from conftest import ROOT, SHIPPED_SETS
+SHIPPED = SHIPPED_SETS + sorted((ROOT / "examples").rglob("*.ind"))
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))

@@ -19,9 +19,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SETS = ROOT / "indicator_sets"
-ALL_SETS = sorted(SETS.rglob("*.ind"))
+from conftest import LIBRARY, ROOT, SETS, SHIPPED_SETS as ALL_SETS, shipped_name
 
 
 def run(*args, timeout=600):
@@ -33,16 +31,16 @@ def run(*args, timeout=600):
 
 
 def test_there_are_sets_and_each_has_its_facts_and_cases():
-    names = {p.relative_to(SETS).as_posix() for p in ALL_SETS}
-    assert {"lib/national-rules.ind", "national/2020/self-evaluation.ind",
-            "national/2021/central-self-evaluation.ind"} <= names
+    names = {shipped_name(p) for p in ALL_SETS}
+    assert {"library/national-rules.ind", "library/national/2020/self-evaluation.ind",
+            "library/national/2021/central-self-evaluation.ind"} <= names
     for path in ALL_SETS:
         assert path.with_suffix(".facts.yaml").is_file(), path
         assert path.with_name(path.stem + ".cases.yaml").is_file(), path
 
 
 def test_golden_cases_pass():
-    done = run("test", "indicator_sets")
+    done = run("test", "indicator_sets", LIBRARY)
     assert done.returncode == 0, done.stdout + done.stderr
     last = done.stdout.strip().splitlines()[-1]
     match = re.fullmatch(r"(\d+) passed, 0 failed", last)
@@ -51,16 +49,16 @@ def test_golden_cases_pass():
 
 
 def test_properties_hold():
-    done = run("props", "indicator_sets")
+    done = run("props", "indicator_sets", LIBRARY)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_sets_are_formatted():
-    done = run("fmt", "--check", "indicator_sets")
+    done = run("fmt", "--check", "indicator_sets", LIBRARY)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("path", ALL_SETS, ids=lambda p: p.relative_to(SETS).as_posix())
+@pytest.mark.parametrize("path", ALL_SETS, ids=shipped_name)
 def test_set_checks_clean(path):
     done = run("check", path.relative_to(ROOT))
     assert done.returncode == 0, done.stdout + done.stderr

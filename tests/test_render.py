@@ -27,7 +27,8 @@ from indicator_dsl.render import (BINARY_FORMATS, FORMATS, TemplateError, render
                                   render_html, render_markdown, render_user_template,
                                   render_xlsx, report_context, score_table)
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT, SHIPPED_SETS, shipped_name
+
 SEED_001 = ROOT / "indicator_sets/yunnan/kunming-dongchuan/2020/spring-festival.ind"
 SNAPSHOTS = ROOT / "tests/snapshots"
 UPDATE_ENV = "INDICATOR_UPDATE_SNAPSHOTS"
@@ -123,18 +124,17 @@ def test_context_keys_are_documented(seed):
 
 
 def _sets_with_facts():
-    for facts in sorted((ROOT / "indicator_sets").rglob("*.facts.yaml")):
-        ind = facts.with_name(facts.name[: -len(".facts.yaml")] + ".ind")
-        if ind.is_file():
-            yield pytest.param(ind, facts, id=ind.stem)
+    for ind in SHIPPED_SETS:
+        facts = ind.with_suffix(".facts.yaml")
+        if facts.is_file():
+            yield pytest.param(ind, facts, id=shipped_name(ind))
 
 
 @pytest.mark.parametrize("ind,facts", list(_sets_with_facts()))
 def test_markdown_snapshot(ind, facts):
     """Every shipped set's report for its own project, as the evaluator hands it in."""
     text = render_markdown(load_set(ind).evaluate(load_facts(facts)))
-    relative = ind.relative_to(ROOT / "indicator_sets").with_suffix(".md")
-    snapshot = SNAPSHOTS / "-".join(relative.parts)
+    snapshot = SNAPSHOTS / (shipped_name(ind)[: -len(".ind")].replace("/", "-") + ".md")
     if os.environ.get(UPDATE_ENV):
         snapshot.parent.mkdir(exist_ok=True)
         snapshot.write_text(text, encoding="utf-8")
@@ -434,8 +434,7 @@ def test_formats_registry(seed):
         assert isinstance(out, bytes if name in BINARY_FORMATS else str), name
 
 
-@pytest.mark.parametrize("path", sorted(ROOT.glob("indicator_sets/**/*.ind")),
-                         ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", SHIPPED_SETS, ids=shipped_name)
 def test_every_bundled_set_renders_in_every_format(path):
     ev = load_set(path).evaluate(load_facts(path.with_suffix(".facts.yaml")))
     for name, render in FORMATS.items():

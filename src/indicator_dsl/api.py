@@ -82,6 +82,7 @@ def check_text(text: str, path: str = "<string>") -> CheckedSet:
     if not problems:
         checked = check(tree, linked.sources)
         checked.origins = linked.origins
+        checked.imports = linked.found
         return checked
     found = list(problems)
     if tree is not None:

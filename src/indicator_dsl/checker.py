@@ -185,6 +185,7 @@ class CheckedSet:
     facts: Dict[str, FactInfo]  # every fact name any rule reads, declared or not
     diagnostics: List[Diagnostic]
     origins: Dict[str, List[str]] = attrs.Factory(dict)  # code -> where its parts come from
+    imports: List[Tuple[str, str, str]] = attrs.Factory(list)  # (as written, file, how found)
 
     @property
     def header(self) -> n.Header:

@@ -159,7 +159,14 @@ def _check(args) -> int:
                                               else ""))
             for code, notes in checked.origins.items():  # an extended set: who changed what
                 print(f"  {code}: {'; '.join(notes)}")
+        if not errors:
+            for written, found, how in checked.imports:
+                print(f"  {written!r} → {found} ({_FOUND_HOW.get(how, how)})")
     return worst
+
+
+_FOUND_HOW = {"relative": "relative to the file", "INDICATOR_PATH": "on INDICATOR_PATH",
+              "library": "standard library"}
 
 
 def _ind_files(paths) -> List[str]:

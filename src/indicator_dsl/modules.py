@@ -11,7 +11,8 @@ This stage sits between the parser and the checker:
   appends its own top-level indicators.
 
 Paths are relative to the file that names them, then looked up in the folders of
-the ``INDICATOR_PATH`` environment variable. Import cycles and missing files are
+the ``INDICATOR_PATH`` environment variable, then in the standard library shipped
+with the package (``national-rules.ind``, ``national/2020/…``). Import cycles and missing files are
 errors at the statement that names them. Every node keeps the span of the file it
 was written in, so later messages point at the right file; :class:`Sources` finds
 the text of any of them.
@@ -58,20 +59,46 @@ class Linked:
     sources: Sources
     diagnostics: List[Diagnostic]
     origins: Dict[str, List[str]]  # code -> "weight from county.ind:5" …
+    # Every import/extends path as written, with the file it was found as and how
+    # ("relative", "INDICATOR_PATH" or "library"): what `check` shows.
+    found: List[Tuple[str, str, str]] = attrs.Factory(list)
+
+
+def library_dir() -> Path:
+    """The standard library shipped inside the package: the national rules and frames."""
+    return Path(__file__).resolve().parent / "library"
+
+
+def search_path(relative_to: str) -> List[Tuple[Path, str]]:
+    """Where a statement's path is looked for, in order: (folder, what it is)."""
+    base = Path(relative_to).parent if relative_to and not relative_to.startswith("<") \
+        else Path(".")
+    out = [(base, "relative")]
+    for folder in os.environ.get(ENV_PATH, "").split(os.pathsep):
+        if folder:
+            out.append((Path(folder), ENV_PATH))
+    out.append((library_dir(), "library"))
+    return out
 
 
 def resolve(name: str, relative_to: str) -> Optional[Path]:
-    """The file a statement names: beside the naming file, then on INDICATOR_PATH."""
-    base = Path(relative_to).parent if relative_to and not relative_to.startswith("<") \
-        else Path(".")
-    candidates = [base / name]
-    for folder in os.environ.get(ENV_PATH, "").split(os.pathsep):
-        if folder:
-            candidates.append(Path(folder) / name)
-    for candidate in candidates:
+    """The file a statement names: beside the naming file, then on INDICATOR_PATH, then
+    in the standard library."""
+    found = resolve_with_origin(name, relative_to)
+    return found[0] if found else None
+
+
+def resolve_with_origin(name: str, relative_to: str) -> Optional[Tuple[Path, str]]:
+    for folder, origin in search_path(relative_to):
+        candidate = folder / name
         if candidate.is_file():
-            return candidate
+            return candidate, origin
     return None
+
+
+def shipped_sets() -> List[Path]:
+    """The sets of the standard library (files with indicators), for pickers and docs."""
+    return sorted(p for p in library_dir().rglob("*.ind"))
 
 
 def link(text: str, path: str) -> Linked:
@@ -79,7 +106,7 @@ def link(text: str, path: str) -> Linked:
     main = SourceText(path, text)
     linker.sources = Sources(main)
     tree = linker.load_text(text, path, stack=())
-    return Linked(tree, linker.sources, linker.diagnostics, linker.origins)
+    return Linked(tree, linker.sources, linker.diagnostics, linker.origins, linker.found)
 
 
 class _Linker:
@@ -88,6 +115,7 @@ class _Linker:
         self.diagnostics: List[Diagnostic] = []
         self.origins: Dict[str, List[str]] = {}
         self.loaded: Dict[str, Optional[n.SetFile]] = {}
+        self.found: List[Tuple[str, str, str]] = []
 
     def error(self, message, span, hint=None, source: SourceText = None):
         source = source or self.sources
@@ -103,15 +131,19 @@ class _Linker:
 
     def load_file(self, name: str, statement, stack) -> Optional[n.SetFile]:
         here = statement.span.file if statement.span else self.sources.path
-        found = resolve(name, here)
+        located = resolve_with_origin(name, here)
+        found = located[0] if located else None
         if found is None:
             searched = os.environ.get(ENV_PATH)
             self.error(f"cannot find {name!r}", statement.span,
                        f"the path is relative to {Path(here).parent or '.'}" +
                        (f" and {ENV_PATH}={searched}" if searched else
-                        f"; installed libraries are found through {ENV_PATH}"))
+                        f"; other folders are searched through {ENV_PATH}, then the standard library "
+                        f"({library_dir()})"))
             return None
         key = str(found.resolve())
+        if (name, str(found), located[1]) not in self.found:
+            self.found.append((name, str(found), located[1]))
         if key in stack:
             chain = " → ".join(Path(p).name for p in stack[stack.index(key):]) + \
                 f" → {found.name}"
