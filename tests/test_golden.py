@@ -13,7 +13,7 @@ Each file in tests/golden/cases/ holds the cases of one construct family::
           grade: 优                 # null: no grade (checked only when given)
           ok: true                  # default true
           warnings: {CODE: ["偏离度"]}      # fragments of the leaf's warnings ([]: none)
-          set_warnings: ["name"]    # fragments of the set's check warnings
+          set_warnings: ["name"]    # fragments of the set's check warnings ([]: none)
           header: {set_name: …, region: …, years: [2020, 2020], source: …}
           details: {CODE: {explain: …, standard: …, notes: […]}}   # kept verbatim
           shown: {CODE: ["李四"]}   # fragments of the leaf's justification or values
@@ -112,8 +112,10 @@ def _check_scores(evaluation: Evaluation, scores: dict):
 
 def _check_success(case, expect):
     scorer = _load(case)
+    messages = [f"{w.message} {w.hint or ''}" for w in scorer.warnings]
+    if expect.get("set_warnings") == []:
+        assert not messages, messages
     for fragment in expect.get("set_warnings", []):
-        messages = [w.message for w in scorer.warnings]
         assert any(fragment in m for m in messages), (fragment, messages)
     facts = loads_facts(_facts_text(case), "facts.yaml", ".yaml")
     evaluation = scorer.evaluate(facts)

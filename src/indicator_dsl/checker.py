@@ -483,10 +483,12 @@ class _Checker:
                 decided_by = decided_by or clause
             elif isinstance(clause, n.Step):
                 self._check_step(clause, guards, scope, leaf)
+                self._check_percent_delta(clause.delta, weight)
                 decided_by = decided_by or clause
             elif isinstance(clause, n.Each):
                 self._expect(clause.count, NUMBER, scope, leaf, "a count")
                 self._expect(clause.delta, NUMBER, scope, leaf, "a score change")
+                self._check_percent_delta(clause.delta, weight)
                 if clause.base is not None:
                     self._expect(clause.base, NUMBER, scope, leaf, "a base score")
                 decided_by = decided_by or clause
@@ -501,6 +503,7 @@ class _Checker:
             self.error(f"the rule of {what} has no clause that gives a score", rule.span,
                        "add e.g. `cond -> full; else -> 0`", code="structure")
             return
+        self._check_steps_reach(rule, scope, leaf, weight)
         bands_ok = self._check_bands(rule, scope, leaf, decided_by is not None, what)
         if bands_ok and check_range:
             self._check_range(rule, scope, leaf, weight, what)
@@ -520,7 +523,7 @@ class _Checker:
         size = self._constant(step.size)
         if size is not None and size <= 0:
             self.error("a step size must be above 0", step.size.span)
-        subject = step_subject(guards)
+        subject = step_subject(guards, step.direction)
         if subject is None:
             self.error(f"`per … {step.direction}` needs a subject: the value whose distance is "
                        "counted", step.span,
@@ -530,6 +533,71 @@ class _Checker:
             self.error(f"`per … {step.direction}` needs a reference value", step.span,
                        f"write it after `{step.direction}`, e.g. `per 1% {step.direction} 95%`",
                        code="step")
+
+    def _check_percent_delta(self, delta, weight: Decimal):
+        """`-1%` as a deduction is 0.01 points, which is what 「扣1%」 means only on a weight
+        of 1; 「扣权重的1%」 is `-1% of weight`."""
+        value = constant_value(delta)
+        literal = delta.operand if isinstance(delta, n.Unary) else delta
+        if value is None or not isinstance(literal, n.Number) or not literal.is_percent \
+                or weight == 1 or self._in_definition:
+            return
+        with _exact():
+            meant = value * weight
+        written = self._describe(delta)
+        share = written.lstrip("-")
+        verb, cn = ("deducts", "扣") if value < 0 else ("adds", "加")
+        self.warn(f"`{written}` {verb} {plain(abs(value))} points per step, not {share} of the "
+                  f"weight {plain(weight)} ({plain(abs(meant))} points)", delta.span,
+                  f"for 「{cn}权重的{share}」 write `{written} of weight`; for points write "
+                  f"`{plain(value)}`", code="step-percent")
+
+    def _check_steps_reach(self, rule: n.Rule, scope, leaf, weight: Decimal):
+        """A ``per`` clause whose subject, where the clause is reached, can never be on
+        the counted side of its reference never changes the score: a rule that silently
+        gives full marks (e.g. the reference taken from a `< 60%` guard)."""
+        analysis = RangeAnalysis(self, scope, leaf, weight)
+        guards: List[n.Guarded] = []
+        for clause in rule.clauses:
+            if isinstance(clause, n.Guarded):
+                try:
+                    analysis._refine(clause.condition, False)
+                except _Unanalysable:
+                    return
+                guards.append(clause)
+            elif isinstance(clause, n.Step):
+                try:
+                    distance, subject, reference = analysis.step_distance(clause, guards)
+                except _Unanalysable:
+                    return
+                if distance.hi > 0 or not (subject.lo.is_finite() or subject.hi.is_finite()):
+                    return
+                self._report_dead_step(clause, guards, subject, reference)
+                return
+            elif isinstance(clause, (n.Otherwise, n.Result, n.Each)):
+                return
+
+    def _report_dead_step(self, step: n.Step, guards, subject: Bounds, reference: Bounds):
+        guard = step_guard(guards, step.direction)
+        subject_expr, _ = step_subject(guards, step.direction)
+        pct = is_percent_like(subject_expr, None) or _has_percent_literal(guard.condition)
+        fmt = (lambda v: _percent_text(v)) if pct else plain
+        where = iv.Interval(subject.lo, subject.hi, True, True).show(fmt)
+        ref = fmt(reference.lo) if reference.lo == reference.hi else \
+            iv.Interval(reference.lo, reference.hi).show(fmt)
+        side = {"below": "below", "above": "above", "off": "away from"}[step.direction]
+        origin = "" if step.reference is not None else (
+            f" (taken from the guard `{self._describe(guard.condition)}`"
+            f"{', line ' + str(guard.condition.span.line) if guard.condition.span else ''})")
+        # Where counting should start: the end of the subject's range the step moves from.
+        start = subject.hi if step.direction == "below" else subject.lo
+        suggestion = fmt(start) if start.is_finite() else "…"
+        size = self._describe(step.size)
+        self.error(f"this `per … {step.direction}` clause can never change the score: where "
+                   f"it is reached, {self._describe(subject_expr)} is within {where}, never "
+                   f"{side} its reference {ref}{origin}", step.span,
+                   f"name the value counting starts from: `per {size} {step.direction} "
+                   f"{suggestion} -> …`", code="step")
 
     # --- types
     def _expect(self, expr, expected, scope, leaf, what):
@@ -932,17 +1000,50 @@ def constant_value(expr) -> Optional[Decimal]:
     return None
 
 
-def step_subject(guards) -> Optional[Tuple[n.Expr, Optional[n.Expr]]]:
-    """(subject, reference) from the nearest comparison guard, or None."""
+# For each step direction, the comparisons (written subject OP reference) that say where
+# full marks start: `rate >= 95%` for steps below, `cost <= budget` above, `x == 100%` off.
+_ORIENTED = {"below": (">=", ">"), "above": ("<=", "<"), "off": ("==",)}
+_MIRRORED = {">=": "<=", ">": "<", "<=": ">=", "<": ">", "==": "==", "!=": "!="}
+
+
+def _subject_and_reference(cond: n.Compare) -> Tuple[n.Expr, n.Expr, str]:
+    """A comparison as (subject, reference, op), the constant side taken as the reference."""
+    if constant_value(cond.left) is not None and constant_value(cond.right) is None:
+        return cond.right, cond.left, _MIRRORED[cond.op]
+    return cond.left, cond.right, cond.op
+
+
+def step_guard(guards, direction: Optional[str] = None) -> Optional[n.Guarded]:
+    """The guard a ``per`` clause takes its subject (and default reference) from.
+
+    The nearest earlier guard that states where full marks start for the step's
+    direction (``rate >= 95%`` for ``per … below``), so a rule written in the prose
+    order 「95%以上满分；60%以下不得分；每低1%扣…」 counts from 95%, not from 60%; without
+    one, the nearest comparison or band."""
+    if direction is not None:
+        for guard in reversed(guards):
+            cond = guard.condition
+            if isinstance(cond, n.Compare) and cond.op != "!=" and \
+                    _subject_and_reference(cond)[2] in _ORIENTED[direction]:
+                return guard
     for guard in reversed(guards):
         cond = guard.condition
-        if isinstance(cond, n.Compare) and cond.op != "!=":
-            if constant_value(cond.left) is not None and constant_value(cond.right) is None:
-                return cond.right, cond.left
-            return cond.left, cond.right
-        if isinstance(cond, n.InInterval):
-            return cond.subject, None
+        if isinstance(cond, n.Compare) and cond.op != "!=" or isinstance(cond, n.InInterval):
+            return guard
     return None
+
+
+def step_subject(guards, direction: Optional[str] = None
+                 ) -> Optional[Tuple[n.Expr, Optional[n.Expr]]]:
+    """(subject, reference) for a ``per`` clause, from :func:`step_guard`, or None."""
+    guard = step_guard(guards, direction)
+    if guard is None:
+        return None
+    cond = guard.condition
+    if isinstance(cond, n.InInterval):
+        return cond.subject, None
+    subject, reference, _ = _subject_and_reference(cond)
+    return subject, reference
 
 
 def guard_set(cond, scope: Scope):
@@ -1007,6 +1108,12 @@ def guard_set(cond, scope: Scope):
 
 class _Complement(frozenset):
     """Every value except these (from `!=`)."""
+
+
+def _percent_text(value: Decimal) -> str:
+    from .numbers import percent
+
+    return percent(value)
 
 
 def _has_percent_literal(expr) -> bool:
@@ -1332,12 +1439,15 @@ class RangeAnalysis:
             return Bounds.point(Decimal(0))
         return Bounds(Decimal(0), self.weight)
 
-    def _step_bounds(self, step: n.Step, guards) -> Bounds:
-        found = step_subject(guards)
+    def step_distance(self, step: n.Step, guards) -> Tuple[Bounds, Bounds, Bounds]:
+        """(distance, subject, reference) bounds of a ``per`` clause where it is reached."""
+        found = step_subject(guards, step.direction)
         if found is None:
             raise _Unanalysable()
         subject, reference = found
         ref_expr = step.reference if step.reference is not None else reference
+        if ref_expr is None:
+            raise _Unanalysable()
         s = self.bounds(subject)
         r = self.bounds(ref_expr)
         if step.direction == "below":
@@ -1349,6 +1459,10 @@ class RangeAnalysis:
             dist = Bounds(Decimal(0) if d.lo <= 0 <= d.hi else min(abs(d.lo), abs(d.hi)),
                           max(abs(d.lo), abs(d.hi)))
         dist = Bounds(max(dist.lo, Decimal(0)), max(dist.hi, Decimal(0)))
+        return dist, s, r
+
+    def _step_bounds(self, step: n.Step, guards) -> Bounds:
+        dist, _, _ = self.step_distance(step, guards)
         size = self.bounds(step.size)
         if size.lo <= 0:
             raise _Unanalysable()

@@ -404,7 +404,7 @@ class _LeafCompiler:
         return decide
 
     def step(self, clause: n.Step, guards, scope) -> Callable:
-        subject_expr, guard_ref = step_subject(guards)
+        subject_expr, guard_ref = step_subject(guards, clause.direction)
         ref_expr = clause.reference if clause.reference is not None else guard_ref
         subject = self.expr(subject_expr, scope)
         reference = self.expr(ref_expr, scope)
