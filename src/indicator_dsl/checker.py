@@ -406,12 +406,12 @@ class _Checker:
                 total += value
                 rule = self._expand(point.rule, leaf)
                 leaf.points.append(CheckedPoint(point.label, value, rule, point.span))
-                self._check_rule(rule, leaf, value, Scope(leaf.scope, f"{leaf.code}/{point.label}"),
-                                 f"point {point.label} of {leaf.code}")
+            weighed = len(leaf.points) == len(leaf.node.points)
             if total.quantize(Decimal("1e-20")) != leaf.weight.quantize(Decimal("1e-20")):
                 self.error(f"the points of {leaf.code} add up to {plain(total)}, not its weight "
                            f"{plain(leaf.weight)}", leaf.span, code="weights")
-            else:
+            elif weighed:
+                self._snap_shares(leaf)
                 step = self._leaf_step
                 inexact = [p for p in leaf.points
                            if (p.weight / step) != (p.weight / step).to_integral_value()]
@@ -419,11 +419,18 @@ class _Checker:
                     rounded = sum((round_half_up(p.weight, step) for p in leaf.points),
                                   Decimal(0))
                     if rounded != leaf.weight:
+                        suggested = _on_grid([p.weight for p in leaf.points], leaf.weight, step)
+                        shown = ", ".join(plain(w) for w in suggested) if suggested else None
                         self.warn(f"the points of {leaf.code} are not whole multiples of the "
                                   f"leaf rounding {plain(step)}: full marks on every point give "
                                   f"{plain(rounded)}, not {plain(leaf.weight)}", leaf.span,
-                                  "give the points weights such as 0.33, 0.33 and 0.34, or "
-                                  "round leaves more finely", code="points")
+                                  (f"give the points the weights {shown}, which add up to "
+                                   f"{plain(leaf.weight)}, or round leaves more finely")
+                                  if shown else "round leaves more finely", code="points")
+            for point in leaf.points:
+                self._check_rule(point.rule, leaf, point.weight,
+                                 Scope(leaf.scope, f"{leaf.code}/{point.label}"),
+                                 f"point {point.label} of {leaf.code}")
             labels = [p.label for p in leaf.node.points]
             for label in set(labels):
                 if labels.count(label) > 1:
@@ -432,6 +439,23 @@ class _Checker:
             leaf.rule = self._expand(leaf.rule, leaf)
             self._check_rule(leaf.rule, leaf, leaf.weight, Scope(leaf.scope, leaf.code),
                              leaf.code)
+
+    def _snap_shares(self, leaf: CheckedIndicator) -> None:
+        """`share 1/3` points whose exact weights are off the leaf rounding grid get weights
+        on it, the last share point taking the remainder (0.67, 0.67, 0.66 of 2), so full
+        marks on every point give exactly the leaf's weight, never 2.01 of 2."""
+        shares = [i for i, (p, node) in enumerate(zip(leaf.points, leaf.node.points))
+                  if node.is_share]
+        step = self._leaf_step
+        if not shares or all((leaf.points[i].weight / step) ==
+                             (leaf.points[i].weight / step).to_integral_value() for i in shares):
+            return
+        fixed = sum((p.weight for i, p in enumerate(leaf.points) if i not in shares), Decimal(0))
+        snapped = _on_grid([leaf.points[i].weight for i in shares], leaf.weight - fixed, step)
+        if snapped is None:
+            return
+        for i, weight in zip(shares, snapped):
+            leaf.points[i].weight = weight
 
     def _expand(self, rule: n.Rule, leaf) -> n.Rule:
         """A rule that is a call of a ``rule NAME(…)`` definition becomes its clauses."""
@@ -1108,6 +1132,17 @@ def guard_set(cond, scope: Scope):
 
 class _Complement(frozenset):
     """Every value except these (from `!=`)."""
+
+
+def _on_grid(weights: List[Decimal], whole: Decimal, step: Decimal) -> Optional[List[Decimal]]:
+    """Weights rounded to multiples of ``step``, the last taking what is left of ``whole``
+    (None when nothing is left for it)."""
+    with _exact():
+        head = [round_half_up(w, step) for w in weights[:-1]]
+        last = whole - sum(head, Decimal(0))
+    if last < 0:
+        return None
+    return head + [last]
 
 
 def _percent_text(value: Decimal) -> str:

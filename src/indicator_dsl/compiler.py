@@ -220,7 +220,8 @@ class _LeafCompiler:
                 warnings.extend(decision.warnings)
 
             def word(texts=texts, total=total):
-                said = [f"{label}{d.text}" if d.stated else
+                said = [f"{label}{d.text}（{explain.points(score)}）" if d.stated and
+                        d.text.endswith("得满分") else f"{label}{d.text}" if d.stated else
                         f"{label}{d.text}，得{explain.points(score)}" for label, d, score in texts]
                 return "；".join(said) + f"；合计{explain.points(total)}"
 
