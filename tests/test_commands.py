@@ -56,6 +56,42 @@ def test_failing_case_shows_a_readable_diff(cli, tmp_path):
     assert out.stdout.strip().splitlines()[-1] == "0 passed, 1 failed"
 
 
+@pytest.mark.parametrize("case,line,message,hint", [
+    # a code where a section name belongs: it used to pass without checking anything
+    ("expect: {C114: 4.9}", 4, "'C114' is an indicator code", "scores: {C114: 4.9}"),
+    ("expect: {totl: 4.8}", 4, "unknown key 'totl' in `expect:`", "did you mean 'total'?"),
+    ("expect: {}", 4, "`expect:` is empty", "total, grade, scores"),
+    ("note: nothing to check", 2, "the case expects nothing", "expect_error"),
+    ("expect: {scores: {C141: 4.8}}", 4, "the set has no indicator 'C141'",
+     "did you mean 'C114'?"),
+    ("expect: {status: {C114: done}}", 4, "unknown status 'done' for C114", "scored"),
+    ("expcet: {total: 4.8}", 4, "unknown key 'expcet' in a case", "did you mean 'expect'?"),
+    ("expect_error: {code: C114, contain: actual}", 4,
+     "unknown key 'contain' in `expect_error:`", "did you mean 'contains'?"),
+])
+def test_case_files_that_could_never_fail_are_errors(cli, tmp_path, case, line, message, hint):
+    write(tmp_path / "card.ind", CARD)
+    (tmp_path / "card.cases.yaml").write_text(
+        "cases:\n  - name: suspicious\n    facts: {indicators: {C114: {actual: 87, target: 100}}}\n"
+        f"    {case}\n", encoding="utf-8")
+    out = cli("test", tmp_path)
+    assert out.returncode == 6, out.stdout
+    assert f"card.cases.yaml:{line}:" in out.stdout, out.stdout
+    assert message in out.stdout and hint in out.stdout, out.stdout
+    assert out.stdout.strip().splitlines()[-1] == "0 passed, 1 failed"
+
+
+def test_a_case_file_with_unknown_top_level_keys_or_no_cases_fails(cli, tmp_path):
+    write(tmp_path / "card.ind", CARD)
+    write(tmp_path / "card.cases.yaml", "sets: card.ind\ncases: []\n")
+    out = cli("test", tmp_path)
+    assert out.returncode == 6
+    assert "card.cases.yaml:1:1: error: unknown key 'sets'" in out.stdout
+    write(tmp_path / "card.cases.yaml", "cases: []\n")
+    out = cli("test", tmp_path)
+    assert out.returncode == 6 and "lists no cases" in out.stdout
+
+
 # ----------------------------------------------------------------------- props
 
 def test_props_pass_on_a_sound_rule(cli, tmp_path):

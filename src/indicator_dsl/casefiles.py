@@ -67,9 +67,59 @@ def find_case_files(paths: Iterable[str]) -> List[Path]:
     return found
 
 
+# What a case file may say, so a misspelt key is an error, never a silently passing case.
+FILE_KEYS = ("set", "cases")
+CASE_KEYS = ("name", "facts", "with", "expect", "expect_error", "note")
+EXPECT_KEYS = ("total", "grade", "scores", "status", "warnings")
+ERROR_KEYS = ("code", "contains")
+STATUSES = ("scored", "not_applicable", "error")
+
+
+class CaseFileError(Exception):
+    """A case file that says something the runner cannot check (at file:line:col)."""
+
+    def __init__(self, message: str, where: str, hint: Optional[str] = None):
+        super().__init__(message)
+        self.message, self.where, self.hint = message, where, hint
+
+    def lines(self) -> List[str]:
+        return [f"{self.where}: error: {self.message}"] + \
+            ([f"  hint: {self.hint}"] if self.hint else [])
+
+
+class _Marked(dict):
+    """A YAML mapping that remembers where it and each of its keys were written."""
+
+    line: int = 0
+    column: int = 0
+    keys_at: Dict[str, tuple]
+
+
+def _marked_loader():
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node):
+        loader.flatten_mapping(node)
+        out = _Marked()
+        out.line, out.column = node.start_mark.line + 1, node.start_mark.column + 1
+        out.keys_at = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            out[key] = loader.construct_object(value_node, deep=True)
+            out.keys_at[key] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+        return out
+
+    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    return Loader
+
+
 class CaseRunner:
     def __init__(self):
         self._sets: Dict[str, object] = {}
+        self._loader = _marked_loader()
 
     def _set(self, path: Path):
         from .api import load_set
@@ -84,12 +134,22 @@ class CaseRunner:
 
         where = str(path)
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            doc = yaml.load(path.read_text(encoding="utf-8"), Loader=self._loader)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            at = f"{where}:{mark.line + 1}:{mark.column + 1}" if mark else where
+            return [CaseOutcome(where, "(file)", False,
+                                [f"{at}: error: broken YAML: {exc.problem or exc.context}"])]
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             return [CaseOutcome(where, "(file)", False, [f"cannot read the case file: {exc}"])]
         if not isinstance(doc, dict) or not isinstance(doc.get("cases"), list):
             return [CaseOutcome(where, "(file)", False,
-                                ["a case file is a mapping with a `cases:` list"])]
+                                [f"{where}:1:1: error: a case file is a mapping with a "
+                                 "`cases:` list"])]
+        try:
+            _known_keys(doc, FILE_KEYS, where, "the case file")
+        except CaseFileError as exc:
+            return [CaseOutcome(where, "(file)", False, exc.lines())]
         stem = path.name[: -len(CASE_SUFFIX)]
         set_path = path.parent / str(doc.get("set") or f"{stem}.ind")
         try:
@@ -98,6 +158,9 @@ class CaseRunner:
             return [CaseOutcome(where, "(set)", False,
                                 [f"the set {set_path} cannot be loaded:"] +
                                 [d.render() for d in exc.diagnostics if d.is_error])]
+        if not doc["cases"]:
+            return [CaseOutcome(where, "(file)", False,
+                                [f"{_at(where, doc, 'cases')}: error: the file lists no cases"])]
         return [self.run_case(path, scorer, i, case) for i, case in enumerate(doc["cases"])]
 
     def run_case(self, path: Path, scorer, index: int, case) -> CaseOutcome:
@@ -105,6 +168,10 @@ class CaseRunner:
         if not isinstance(case, dict):
             return CaseOutcome(where, f"#{index + 1}", False, ["a case is a mapping"])
         name = str(case.get("name") or f"#{index + 1}")
+        try:
+            self._validate(where, scorer, case)
+        except CaseFileError as exc:
+            return CaseOutcome(where, name, False, exc.lines())
         try:
             facts = self._facts(path, case)
         except IndicatorError as exc:
@@ -115,14 +182,78 @@ class CaseRunner:
         lines = []
         for d in result.errors:
             lines.append(f"unexpected error: {d.render()}")
-        lines.extend(self._check_expect(result, case.get("expect") or {}))
+        lines.extend(self._check_expect(result, case["expect"]))
         return CaseOutcome(where, name, not lines, lines)
+
+    def _validate(self, where: str, scorer, case) -> None:
+        """Every key known, every code in the set, and something to check."""
+        _known_keys(case, CASE_KEYS, where, "a case")
+        has_expect, has_error = "expect" in case, "expect_error" in case
+        if has_expect and has_error:
+            raise CaseFileError("a case has either `expect:` or `expect_error:`, not both",
+                                _at(where, case, "expect_error"))
+        if not has_expect and not has_error:
+            raise CaseFileError("the case expects nothing, so it could never fail",
+                                _at(where, case), "add `expect:` (total, grade, scores, "
+                                "status, warnings) or `expect_error:`")
+        codes = scorer.codes
+        if has_error:
+            expect = case["expect_error"]
+            if isinstance(expect, dict):
+                _known_keys(expect, ERROR_KEYS, where, "`expect_error:`")
+                code = expect.get("code")
+                if code is not None:
+                    _known_code(str(code), codes, where, expect, "code")
+            elif not expect:
+                raise CaseFileError("`expect_error:` is empty", _at(where, case, "expect_error"),
+                                    "give a text the error must contain, or "
+                                    "{code: …, contains: …}")
+            return
+        expect = case["expect"]
+        if not isinstance(expect, dict) or not expect:
+            raise CaseFileError("`expect:` is empty, so the case could never fail",
+                                _at(where, case, "expect"),
+                                "say what the set must give: total, grade, scores, status or "
+                                "warnings")
+        for key in expect:
+            if key not in EXPECT_KEYS and str(key) in codes:
+                raise CaseFileError(f"{key!r} is an indicator code, not something `expect:` "
+                                    "checks", _at(where, expect, key),
+                                    f"put it under `scores:`, e.g. scores: {{{key}: "
+                                    f"{expect[key]}}}")
+        _known_keys(expect, EXPECT_KEYS, where, "`expect:`")
+        for section in ("scores", "status", "warnings"):
+            table = expect.get(section)
+            if section not in expect:
+                continue
+            if not isinstance(table, dict) or not table:
+                raise CaseFileError(f"`{section}:` must map indicator codes to values",
+                                    _at(where, expect, section),
+                                    f"e.g. {section}: {{C114: …}}")
+            for code in table:
+                _known_code(str(code), codes, where, table, code)
+            if section == "status":
+                for code, value in table.items():
+                    if value not in STATUSES:
+                        raise CaseFileError(f"unknown status {value!r} for {code}",
+                                            _at(where, table, code),
+                                            f"a status is one of {', '.join(STATUSES)}")
+            if section == "scores":
+                for code, value in table.items():
+                    if value is not None and _decimal(value) is None:
+                        raise CaseFileError(f"the expected score of {code} is not a number: "
+                                            f"{value!r}", _at(where, table, code),
+                                            "write a number, or null for not applicable")
+        if "total" in expect and expect["total"] is not None and \
+                _decimal(expect["total"]) is None:
+            raise CaseFileError(f"the expected total is not a number: {expect['total']!r}",
+                                _at(where, expect, "total"))
 
     def _facts(self, path: Path, case) -> Facts:
         import yaml
 
-        raw = case.get("facts", {})
-        changes = case.get("with")
+        raw = _plain(case.get("facts", {}))
+        changes = _plain(case.get("with"))
         if isinstance(raw, str):
             facts_path = path.parent / raw
             if not changes:
@@ -192,6 +323,37 @@ class CaseRunner:
                 lines.append(_row(f"{code} warning", text, got.warnings if got else "missing",
                                   ""))
         return lines
+
+
+def _at(where: str, mapping, key=None) -> str:
+    """file:line:col of a key of a marked mapping (or of the mapping itself)."""
+    if isinstance(mapping, _Marked):
+        if key is not None and key in mapping.keys_at:
+            line, column = mapping.keys_at[key]
+        else:
+            line, column = mapping.line, mapping.column
+        return f"{where}:{line}:{column}"
+    return where
+
+
+def _known_keys(mapping, allowed, where: str, what: str) -> None:
+    from .errors import did_you_mean
+
+    for key in mapping:
+        if key not in allowed:
+            guess = did_you_mean(str(key), allowed)
+            raise CaseFileError(f"unknown key {key!r} in {what}", _at(where, mapping, key),
+                                f"did you mean {guess!r}?" if guess else
+                                f"{what} may have: {', '.join(allowed)}")
+
+
+def _known_code(code: str, codes, where: str, mapping, key) -> None:
+    from .errors import did_you_mean
+
+    if code not in codes:
+        guess = did_you_mean(code, codes)
+        raise CaseFileError(f"the set has no indicator {code!r}", _at(where, mapping, key),
+                            f"did you mean {guess!r}?" if guess else None)
 
 
 def _row(what, expected, got, why) -> str:
