@@ -279,6 +279,7 @@ class _Checker:
                 self._check_leaf(node)
         self._check_rule_definitions()
         self._report_undeclared()
+        self._report_labels()
         return CheckedSet(self.file, self.source, roots, self.by_code, total, header.grades,
                           leaf_step, group_step, steps.get("total"), self.facts,
                           self.diagnostics)
@@ -942,6 +943,38 @@ class _Checker:
                       f"declare it: fact {name}: {'bool' if kind == 'yes/no' else 'number'} "
                       "\"中文名\"", code="undeclared")
 
+    def _report_labels(self):
+        """Facts the justifications cannot name in Chinese: no label, or one label shared
+        by several facts (they are then told apart by their names' meaning)."""
+        from .explain import distinct_label
+
+        own = [info for info in self.facts.values() if info.declared and info.span is not None
+               and info.span.file == self.source.path and info.kind != "any"]
+        by_label: Dict[str, List[FactInfo]] = {}
+        unlabelled: Dict[tuple, List[str]] = {}
+        for info in sorted(own, key=lambda i: (i.span.line, i.span.column)):
+            if info.label:
+                by_label.setdefault(info.label, []).append(info)
+            else:
+                unlabelled.setdefault((info.span.line, info.span.column), []).append(info.name)
+        for infos in by_label.values():
+            if len(infos) < 2:
+                continue
+            names = tuple(i.name for i in infos)
+            worded = "、".join(distinct_label(infos[0].label, name, names) for name in names)
+            self.warn(f"facts {', '.join(names)} share the label {infos[0].label!r}; "
+                      f"justifications call them {worded}", infos[0].span,
+                      f"give each fact its own label, e.g. fact {names[0]}: "
+                      f"{infos[0].kind} \"…{infos[0].label}\"", code="label")
+        for names in unlabelled.values():
+            info = self.facts[names[0]]
+            self.warn(f"{'facts' if len(names) > 1 else 'fact'} {', '.join(names)} "
+                      f"{'have' if len(names) > 1 else 'has'} no Chinese label; justifications "
+                      f"show the name", info.span,
+                      f"add the words the table uses, e.g. fact {names[0]}: {info.kind} "
+                      f"\"{'实际完成值' if info.kind in ('number', 'count') else '中文名称'}\"",
+                      code="label")
+
     def _check_rule_definitions(self):
         """Check each rule definition of this file on its own, before anyone uses it.
 
@@ -1045,11 +1078,14 @@ def step_guard(guards, direction: Optional[str] = None) -> Optional[n.Guarded]:
     order 「95%以上满分；60%以下不得分；每低1%扣…」 counts from 95%, not from 60%; without
     one, the nearest comparison or band."""
     if direction is not None:
-        for guard in reversed(guards):
-            cond = guard.condition
-            if isinstance(cond, n.Compare) and cond.op != "!=" and \
-                    _subject_and_reference(cond)[2] in _ORIENTED[direction]:
+        oriented = [g for g in reversed(guards) if isinstance(g.condition, n.Compare) and
+                    g.condition.op != "!=" and
+                    _subject_and_reference(g.condition)[2] in _ORIENTED[direction]]
+        for guard in oriented:  # the full-marks guard first: `rate >= 95% -> full`
+            if isinstance(guard.outcome, (n.Full, n.WeightRef)):
                 return guard
+        if oriented:
+            return oriented[0]
     for guard in reversed(guards):
         cond = guard.condition
         if isinstance(cond, n.Compare) and cond.op != "!=" or isinstance(cond, n.InInterval):

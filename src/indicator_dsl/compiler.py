@@ -27,12 +27,16 @@ class RuleFailure(Exception):
     """An indicator cannot be scored with these facts."""
 
     def __init__(self, message: str, span: Optional[n.Span] = None, hint: Optional[str] = None,
-                 where: Optional[Where] = None, invalid_input: bool = False):
+                 where: Optional[Where] = None, invalid_input: bool = False, *,
+                 message_cn: Optional[str] = None, hint_cn: Optional[str] = None):
         super().__init__(message)
         self.message = message
         self.span = span
         self.hint = hint
         self.where = where
+        # The same, worded for the evaluator who reads the score table (评分说明, reports).
+        self.message_cn = message_cn
+        self.hint_cn = hint_cn
         # The facts break a rule's own bounds (an assessed value outside its band): the
         # rule works as intended, the input is wrong.
         self.invalid_input = invalid_input
@@ -70,7 +74,8 @@ class Decision:
 class Frame:
     """One leaf's evaluation against one project's facts."""
 
-    __slots__ = ("plan", "facts", "full", "fact_values", "let_values", "observations", "values")
+    __slots__ = ("plan", "facts", "full", "fact_values", "let_values", "observations", "values",
+                 "band")
 
     def __init__(self, plan: "LeafPlan", facts: Facts):
         self.plan = plan
@@ -79,7 +84,8 @@ class Frame:
         self.fact_values = [_UNSET] * len(plan.fact_slots)
         self.let_values = [_UNSET] * plan.let_count
         self.observations: List[tuple] = []  # worded by explain.observation()
-        self.values: Dict[str, tuple] = {}  # label -> (value, as percent)
+        self.values: Dict[str, tuple] = {}  # name -> (label, value, kind) of computed values
+        self.band: Optional[tuple] = None  # (low, high) of the last assess(), for the wording
 
     def fact(self, slot: int):
         value = self.fact_values[slot]
@@ -102,6 +108,8 @@ class LeafPlan:
         # Per fact slot: whether any Decimal is valid as it is (no range, no integer check).
         self.plain_numbers: List[bool] = []
         self.leaf_step = checked.leaf_step
+        self.style: explain.Style = explain.Style(checked.leaf_step)
+        self.fact_labels: List[str] = []  # per fact slot: the words for it in justifications
         self.run: Callable[[Frame], Decision] = None  # set by the compiler
 
     def assessor(self, facts: Facts) -> Optional[str]:
@@ -135,10 +143,14 @@ class LeafPlan:
     def _missing(self, facts: Facts, slot: int) -> RuleFailure:
         name, _, _, span = self.fact_slots[slot]
         looked = ", ".join(f"indicators.{c}" for c in self.chain)
+        label = self.fact_labels[slot] if slot < len(self.fact_labels) else name
         return RuleFailure(
             f"{self.code}: fact {name!r} is missing", span,
             f"add it to {facts.path} under `indicators: {self.code}:` (looked in {looked} "
-            f"and the project-wide facts), or mark {self.code} `na` if it does not apply")
+            f"and the project-wide facts), or mark {self.code} `na` if it does not apply",
+            message_cn=f"{self.code}：缺少数据“{label}”（{name}）",
+            hint_cn=f"请在 {facts.path} 的 indicators: {self.code}: 下填写 {name}；"
+                    f"本指标不适用时请标记为 na")
 
     def _coerce(self, found, slot: int):
         name, info, allow_list, span = self.fact_slots[slot]
@@ -146,23 +158,41 @@ class LeafPlan:
             return coerce(found.value, info.kind, unit=info.unit, levels=info.levels,
                           domain=info.domain, allow_list=allow_list)
         except CoercionError as exc:
+            label = self.fact_labels[slot] if slot < len(self.fact_labels) else name
             raise RuleFailure(f"{self.code}: fact {name!r} {exc.message}", span, exc.hint,
-                              where=found.where) from None
+                              where=found.where,
+                              message_cn=f"{self.code}：数据“{label}”（{name}）{exc.message_cn}",
+                              hint_cn=exc.hint_cn) from None
 
-    def fact_values_shown(self, frame) -> Dict[str, tuple]:
-        """The facts a leaf read, by label, for the justification (label -> (value, %))."""
+    def fact_values_shown(self, frame, only=None) -> Dict[str, tuple]:
+        """The facts a leaf read, for the justification and the values table:
+        name -> (label, value, kind); ``only`` limits them to those names."""
         out = {}
-        for (name, info, _, _), value in zip(self.fact_slots, frame.fact_values):
-            if value is not _UNSET:
-                out[info.label or name] = (value, info.kind == "percent")
+        for slot, ((name, info, _, _), value) in enumerate(zip(self.fact_slots,
+                                                              frame.fact_values)):
+            if value is not _UNSET and (only is None or name in only):
+                out[name] = (self.fact_labels[slot], value,
+                             explain.PERCENT if info.kind == "percent" else explain.FACT)
         return out
 
 
 def compile_set(checked: CheckedSet) -> Dict[str, LeafPlan]:
     plans = {}
+    sharing = shared_labels(checked)
     for leaf in checked.leaves():
-        plans[leaf.code] = _LeafCompiler(checked, leaf).compile()
+        plans[leaf.code] = _LeafCompiler(checked, leaf, sharing).compile()
     return plans
+
+
+def shared_labels(checked: CheckedSet) -> Dict[str, Tuple[str, ...]]:
+    """label -> the fact names that carry it, for labels given to more than one fact."""
+    owners: Dict[str, List[str]] = {}
+    infos = sorted(checked.facts.values(), key=lambda i: (i.span.line, i.span.column)
+                   if i.span is not None else (0, 0))
+    for info in infos:
+        if info.label:
+            owners.setdefault(info.label, []).append(info.name)
+    return {label: tuple(names) for label, names in owners.items() if len(names) > 1}
 
 
 _COMPARE = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
@@ -170,10 +200,13 @@ _COMPARE = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operato
 
 
 class _LeafCompiler:
-    def __init__(self, checked: CheckedSet, leaf: CheckedIndicator):
+    def __init__(self, checked: CheckedSet, leaf: CheckedIndicator,
+                 sharing: Optional[Dict[str, Tuple[str, ...]]] = None):
         self.checked = checked
         self.leaf = leaf
         self.plan = LeafPlan(leaf, checked)
+        self.style = self.plan.style
+        self.sharing = sharing if sharing is not None else shared_labels(checked)
         self.fact_slot: Dict[Tuple[str, bool], int] = {}
         self.let_slot: Dict[object, Tuple[int, Callable]] = {}
         self.shared = _repeated_calls(leaf)
@@ -220,10 +253,11 @@ class _LeafCompiler:
                 warnings.extend(decision.warnings)
 
             def word(texts=texts, total=total):
-                said = [f"{label}{d.text}（{explain.points(score)}）" if d.stated and
+                points = self.style.points
+                said = [f"{label}{d.text}（{points(score)}）" if d.stated and
                         d.text.endswith("得满分") else f"{label}{d.text}" if d.stated else
-                        f"{label}{d.text}，得{explain.points(score)}" for label, d, score in texts]
-                return "；".join(said) + f"；合计{explain.points(total)}"
+                        f"{label}{d.text}，得{points(score)}" for label, d, score in texts]
+                return "；".join(said) + f"；合计{points(total)}"
 
             d = Decision(total, word, "points", stated=True, kind="points")
             d.warnings = warnings
@@ -233,6 +267,7 @@ class _LeafCompiler:
 
     # --- rules
     def rule(self, rule: n.Rule, scope: Scope, point_weight) -> Callable[[Frame], Decision]:
+        reads = self._reads(rule, scope)
         deciders = []
         floors, caps, most, flags = [], [], [], []
         guards = []
@@ -248,7 +283,7 @@ class _LeafCompiler:
             elif isinstance(clause, n.Otherwise):
                 deciders.append(self.otherwise(clause, scope))
             elif isinstance(clause, n.Result):
-                deciders.append(self.result(clause, scope))
+                deciders.append(self.result(clause, scope, reads))
             elif isinstance(clause, n.Step):
                 deciders.append(self.step(clause, list(guards), scope))
             elif isinstance(clause, n.Each):
@@ -263,6 +298,7 @@ class _LeafCompiler:
                 flags.append((self.condition(clause.condition, scope), clause))
         code = self.leaf.code
         rule_span = rule.span
+        style = self.style
 
         def run(frame: Frame) -> Decision:
             decision = None
@@ -271,14 +307,17 @@ class _LeafCompiler:
                 if decision is not None:
                     break
             if decision is None:
-                seen = explain.observations(frame.observations, "；")
+                seen = style.observations(frame.observations, "；")
                 raise RuleFailure(f"{code}: no clause of the rule applies" +
                                   (f" ({seen})" if seen else ""), rule_span,
-                                  "add `else -> …` to the rule, or check the facts")
+                                  "add `else -> …` to the rule, or check the facts",
+                                  message_cn=f"{code}：评分规则中没有适用的条款" +
+                                  (f"（{seen}）" if seen else ""),
+                                  hint_cn="请核对数据；或在规则中加上 else -> …")
             for cond, clause in flags:
                 frame.observations = []
                 if cond(frame):
-                    seen = explain.observations(frame.observations)
+                    seen = style.observations(frame.observations)
                     if clause.message is None:
                         decision.warnings.append(
                             f"超额完成：{seen}，完成值高于指标值较多，请按偏离度分析原因")
@@ -293,58 +332,67 @@ class _LeafCompiler:
                 limit = fn(frame)
                 if score < full - limit:
                     score = full - limit
-                    decision.suffixes.append(f"，最多扣{explain.points(limit)}")
+                    decision.suffixes.append(f"，最多扣{style.points(limit)}")
                     decision.stated = False
             for fn, clause in floors:
                 low = fn(frame)
                 if score < low:
                     score = low
                     decision.suffixes.append("，扣完为止" if low == 0 else
-                                             f"，最低{explain.points(low)}")
+                                             f"，最低{style.points(low)}")
                     decision.stated = False
             for fn, clause in caps:
                 high = fn(frame)
                 if score > high:
                     score = high
                     decision.suffixes.append("，以满分为限" if high == full else
-                                             f"，最高{explain.points(high)}")
+                                             f"，最高{style.points(high)}")
                     decision.stated = False
             decision.score = score
             return decision
 
         return run
 
-    def _outcome(self, outcome, scope) -> Tuple[Optional[Callable], str]:
-        """A compiled outcome and how to word it: full, zero, share, constant or formula."""
+    def _outcome(self, outcome, scope) -> Tuple[Optional[Callable], str, Optional[str]]:
+        """A compiled outcome, how to word it (full, zero, share, constant or formula), and
+        for a formula its Chinese wording."""
         if isinstance(outcome, n.NotApplicable):
-            return None, "na"
+            return None, "na", None
         fn = self.expr(outcome, scope)
         if isinstance(outcome, (n.Full, n.WeightRef)):
-            return fn, "full"
+            return fn, "full", None
         value = constant_value(outcome)
         if value is not None:
-            return fn, "zero" if value == 0 else "const"
+            return fn, "zero" if value == 0 else "const", None
         if _share_of_weight(outcome) is not None:
-            return fn, "share"
-        return fn, "formula"
+            return fn, "share", None
+        if isinstance(outcome, n.Call) and outcome.func == "assess":
+            return fn, "assess", None
+        return fn, "formula", self.words(outcome, scope)
 
-    def _word(self, kind: str, outcome, score: Decimal, full: Decimal) -> str:
+    def _word(self, kind: str, outcome, score: Decimal, words: Optional[str],
+              band: Optional[tuple] = None) -> str:
+        if kind == "assess" and band is not None:
+            low, high = band
+            return (f"评价人在{self.style.number(low)}–{self.style.points(high)}之间给"
+                    f"{self.style.points(score)}")
         if kind == "full":
             return "得满分"
         if kind == "zero":
             return "不得分"
         if kind == "share":
             share = _share_of_weight(outcome)
-            return f"得权重的{explain.show(share, True)}，即{explain.points(score)}"
+            return f"得权重的{self.style.show(share, True)}，即{self.style.points(score)}"
         if kind == "const":
-            return f"得{explain.points(score)}"
-        return f"按 {self.text(outcome)} 计算"
+            return f"得{self.style.points(score)}"
+        return f"按{words}计算"
 
     def guarded(self, clause: n.Guarded, scope) -> Callable:
         cond = self.condition(clause.condition, scope)
-        fn, kind = self._outcome(clause.outcome, scope)
+        fn, kind, words = self._outcome(clause.outcome, scope)
         clause_text = self.text(clause)
         word = self._word
+        joined = self.style.joined
         outcome = clause.outcome
 
         def decide(frame: Frame) -> Optional[Decision]:
@@ -353,51 +401,58 @@ class _LeafCompiler:
                 return None
             seen = frame.observations
             if fn is None:
-                return Decision(None, lambda: explain.joined(seen, "不适用"), clause_text,
+                return Decision(None, lambda: joined(seen, "不适用"), clause_text,
                                 na=True, stated=True)
             score = fn(frame)
             full = frame.full
-            return Decision(score, lambda: explain.joined(seen, word(kind, outcome, score, full)),
+            band = frame.band
+            return Decision(score, lambda: joined(seen, word(kind, outcome, score, words, band)),
                             clause_text, stated=kind != "formula" and (kind != "full" or
                                                                        score == full))
 
         return decide
 
     def otherwise(self, clause: n.Otherwise, scope) -> Callable:
-        fn, kind = self._outcome(clause.outcome, scope)
+        fn, kind, words = self._outcome(clause.outcome, scope)
         clause_text = self.text(clause)
         word = self._word
+        joined = self.style.joined
         outcome = clause.outcome
 
         def decide(frame: Frame) -> Decision:
             seen = frame.observations or [("text", "不满足以上条件")]
             if fn is None:
-                return Decision(None, lambda: explain.joined(seen, "不适用"), clause_text,
+                return Decision(None, lambda: joined(seen, "不适用"), clause_text,
                                 na=True, stated=True)
             score = fn(frame)
             full = frame.full
-            return Decision(score, lambda: explain.joined(seen, word(kind, outcome, score, full)),
+            band = frame.band
+            return Decision(score, lambda: joined(seen, word(kind, outcome, score, words, band)),
                             clause_text, kind="else",
                             stated=kind != "formula" and (kind != "full" or score == full))
 
         return decide
 
-    def result(self, clause: n.Result, scope) -> Callable:
-        fn, kind = self._outcome(clause.value, scope)
+    def result(self, clause: n.Result, scope, reads: frozenset) -> Callable:
+        fn, kind, words = self._outcome(clause.value, scope)
         clause_text = self.text(clause)
         word = self._word
+        style = self.style
         outcome = clause.value
 
         def decide(frame: Frame) -> Decision:
             score = fn(frame)
             full = frame.full
             plan = frame.plan
+            band = frame.band
 
             def text():
-                values = dict(plan.fact_values_shown(frame))
-                values.update(frame.values)
-                shown = [("text", f"{k}为{explain.show(v, pct)}") for k, (v, pct) in values.items()]
-                return explain.joined(shown, word(kind, outcome, score, full))
+                # Only what this rule reads: a point's justification names its own facts.
+                values = plan.fact_values_shown(frame, reads)
+                values.update((k, v) for k, v in frame.values.items() if k in reads)
+                shown = [("text", f"{label}为{style.shown(value, kind_)}")
+                         for label, value, kind_ in values.values()]
+                return style.joined(shown, word(kind, outcome, score, words, band))
 
             return Decision(score, text, clause_text, kind="formula",
                             stated=kind != "formula" and (kind != "full" or score == full))
@@ -421,6 +476,8 @@ class _LeafCompiler:
         clause_text = self.text(clause)
         span = clause.span
         code = self.leaf.code
+        style = self.style
+        P, N, PT, ST = explain.PERCENT, explain.NUMBER, explain.POINTS, explain.STEPS
 
         def decide(frame: Frame) -> Decision:
             s = subject(frame)
@@ -428,7 +485,7 @@ class _LeafCompiler:
             size = size_fn(frame)
             if size <= 0:
                 raise RuleFailure(f"{code}: the step size is {plain(size)}; it must be above 0",
-                                  span)
+                                  span, message_cn=f"{code}：档距为{plain(size)}，须大于0")
             if direction == "below":
                 distance = r - s
             elif direction == "above":
@@ -454,24 +511,28 @@ class _LeafCompiler:
             def text():
                 verb = "扣" if delta < 0 else "加"
                 if share is not None:
-                    per = f"{verb}权重的{explain.show(abs(share), True)}（{plain(abs(delta))}分）"
+                    per = (f"{verb}权重的{style.show(abs(share), True)}"
+                           f"（{style.points(abs(delta))}）")
                 else:
-                    per = f"{verb}{explain.points(abs(delta))}"
+                    per = f"{verb}{style.points(abs(delta))}"
                 where = explain.DIRECTION_PHRASE[direction]
                 gap = explain.GAP_PHRASE[direction]
-                out = (f"{label}为{explain.show(s, as_pct)}，{where}{explain.show(r, as_pct)}"
-                       f"（{gap}{explain.show(distance, size_pct)}），每"
-                       f"{explain.STEP_VERB[direction]}{explain.show(size, size_pct)}{per}"
+                out = (f"{label}为{style.show(s, as_pct)}，{where}{style.show(r, as_pct)}"
+                       f"（{gap}{style.show(distance, size_pct)}），每"
+                       f"{explain.STEP_VERB[direction]}{style.show(size, size_pct)}{per}"
                        f"（{explain.MODE_PHRASE[mode]}）")
                 if steps == 0:
                     return out + ("，不足一档，不扣分" if delta < 0 else "，不足一档，不加分")
-                return out + f"，共{plain(steps)}档，{verb}{explain.points(abs(change))}"
+                return out + f"，共{style.steps(steps)}档，{verb}{style.points(abs(change))}"
 
             decision = Decision(score, text, clause_text, kind="step")
             decision.details = lambda: {
-                "subject": (s, as_pct), "reference": (r, as_pct), "distance": (distance, size_pct),
-                "steps": (steps, False), "per_step": (delta, False), "change": (change, False),
-                "base": (base, False)}
+                "subject": (label, s, P if as_pct else N),
+                "reference": ("参照值", r, P if as_pct else N),
+                "distance": (explain.GAP_PHRASE[direction] + "距", distance,
+                             P if size_pct else N),
+                "steps": ("档数", steps, ST), "per_step": ("每档分值", delta, PT),
+                "change": ("增减分值", change, PT), "base": ("起始分值", base, PT)}
             return decision
 
         return decide
@@ -485,12 +546,14 @@ class _LeafCompiler:
         clause_text = self.text(clause)
         span = clause.count.span
         code = self.leaf.code
+        style = self.style
 
         def decide(frame: Frame) -> Decision:
             count = count_fn(frame)
             if count < 0:
-                raise RuleFailure(f"{code}: {label} is {plain(count)}; a count cannot be "
-                                  "negative", span)
+                raise RuleFailure(f"{code}: {self.text(clause.count)} is {plain(count)}; a count "
+                                  "cannot be negative", span,
+                                  message_cn=f"{code}：{label}为{plain(count)}，项数不能为负数")
             delta = delta_fn(frame)
             base = base_fn(frame) if base_fn is not None else (
                 frame.full if delta < 0 else ZERO)
@@ -498,37 +561,63 @@ class _LeafCompiler:
 
             def text():
                 verb = "扣" if delta < 0 else "加"
-                per = f"{verb}权重的{explain.show(abs(share), True)}（{plain(abs(delta))}分）" \
-                    if share is not None else f"{verb}{explain.points(abs(delta))}"
+                per = (f"{verb}权重的{style.show(abs(share), True)}（{style.points(abs(delta))}）"
+                       if share is not None else f"{verb}{style.points(abs(delta))}")
                 if count == 0:
                     return f"{label}为0，不扣分" if delta < 0 else f"{label}为0"
-                return f"{label}为{plain(count)}，每项{per}，共{verb}{explain.points(abs(change))}"
+                return (f"{label}为{style.number(count)}，每项{per}，"
+                        f"共{verb}{style.points(abs(change))}")
 
             decision = Decision(base + change, text, clause_text, kind="each")
-            decision.details = lambda: {"count": (count, False), "per_item": (delta, False),
-                                        "change": (change, False), "base": (base, False)}
+            decision.details = lambda: {
+                "count": (label, count, explain.NUMBER),
+                "per_item": ("每项分值", delta, explain.POINTS),
+                "change": ("增减分值", change, explain.POINTS),
+                "base": ("起始分值", base, explain.POINTS)}
             return decision
 
         return decide
 
     # --- expressions
     def label(self, expr, scope) -> str:
-        if isinstance(expr, n.Call) and expr.func == "ratio" and len(expr.args) == 2 \
-                and all(isinstance(a, n.Name) for a in expr.args):
-            parts = [self.label(a, scope) for a in expr.args]
-            if parts != [a.name for a in expr.args]:  # labelled: say it in words
-                return f"{parts[0]}与{parts[1]}之比"
+        """The Chinese words for an expression in a justification: a fact's or value's
+        label, or the formula in words (never the source text)."""
         if isinstance(expr, n.Name):
-            binding = scope.lookup(expr.name)
-            if isinstance(binding, FactInfo) and binding.label:
+            return self.name_words(expr.name, scope)
+        return self.words(expr, scope)
+
+    def words(self, expr, scope) -> str:
+        return explain.formula(expr, lambda name: self.name_words(name.name, scope))
+
+    def name_words(self, name: str, scope, depth: int = 0) -> str:
+        binding = scope.lookup(name)
+        if isinstance(binding, LetInfo):
+            if binding.label:
                 return binding.label
-            if isinstance(binding, LetInfo) and binding.label:
-                return binding.label
-            fact = self.checked.facts.get(expr.name)
-            if fact is not None and fact.label:
-                return fact.label
-            return expr.name
-        return self.text(expr)
+            if depth < 8:  # an unlabelled value reads as what it computes
+                return explain.formula(binding.let.value, lambda inner: self.name_words(
+                    inner.name, binding.scope, depth + 1))
+            return name
+        info = binding if isinstance(binding, FactInfo) else self.checked.facts.get(name)
+        if info is not None and info.label:
+            return explain.distinct_label(info.label, name, self.sharing.get(info.label, ()))
+        return name
+
+    def _reads(self, rule: n.Rule, scope) -> frozenset:
+        """The fact and value names a rule can read, through the values it uses."""
+        out = set()
+        pending = [(rule, scope)]
+        while pending:
+            node, where = pending.pop()
+            for item in n.walk(node):
+                if isinstance(item, n.Name) and item.name not in out:
+                    out.add(item.name)
+                    binding = where.lookup(item.name)
+                    if isinstance(binding, LetInfo):
+                        pending.append((binding.let.value, binding.scope))
+                elif isinstance(item, n.Let):
+                    out.add(item.name)
+        return frozenset(out)
 
     def condition(self, expr, scope) -> Callable:
         """Like expr(), but a bare yes/no name records what it was, for the wording."""
@@ -616,15 +705,16 @@ class _LeafCompiler:
                 fn = self.expr(binding.let.value, binding.scope)
                 self.let_slot[key] = (slot, fn)
             slot, fn = self.let_slot[key]
-            label = binding.label or binding.name
-            as_pct = is_percent_like(binding.let.value, binding.scope)
+            shown = (binding.name, self.name_words(binding.name, scope),
+                     explain.PERCENT if is_percent_like(binding.let.value, binding.scope)
+                     else explain.NUMBER)
 
             def let_value(frame, slot=slot, fn=fn):
                 value = frame.let_values[slot]
                 if value is _UNSET:
                     value = fn(frame)
                     frame.let_values[slot] = value
-                    frame.values[label] = (value, as_pct)
+                    frame.values[shown[0]] = (shown[1], value, shown[2])
                 return value
 
             return let_value
@@ -635,6 +725,7 @@ class _LeafCompiler:
         if key not in self.fact_slot:
             self.fact_slot[key] = len(self.plan.fact_slots)
             self.plan.fact_slots.append((expr.name, info, allow_list, expr.span))
+            self.plan.fact_labels.append(self.name_words(expr.name, scope))
         slot = self.fact_slot[key]
         return lambda frame: frame.fact(slot)
 
@@ -648,6 +739,7 @@ class _LeafCompiler:
         if op in ("*", "of"):
             return lambda frame: a(frame) * b(frame)
         divisor_text = self.text(expr.right)
+        divisor_words = self.label(expr.right, scope)
         span = expr.right.span
         code = self.leaf.code
 
@@ -656,7 +748,9 @@ class _LeafCompiler:
             if d == 0:
                 raise RuleFailure(f"{code}: division by zero: {divisor_text} is 0", span,
                                   f"check the fact(s) in {divisor_text}; if the indicator does "
-                                  "not apply, mark it na")
+                                  "not apply, mark it na",
+                                  message_cn=f"{code}：除数为0：{divisor_words}为0",
+                                  hint_cn="请核对数据；本指标不适用时请标记为 na")
             return a(frame) / d
 
         return divide
@@ -710,7 +804,8 @@ class _LeafCompiler:
                     else:
                         out.append(v)
                 if not out:
-                    raise RuleFailure(f"{code}: {f}() got an empty list", span)
+                    raise RuleFailure(f"{code}: {f}() got an empty list", span,
+                                      message_cn=f"{code}：{f}() 的列表为空")
                 return out
 
             if f == "sum":
@@ -726,6 +821,8 @@ class _LeafCompiler:
         if f == "ratio":
             a, b = args
             divisor_text = self.text(expr.args[1])
+            divisor_words = self.label(expr.args[1], scope)
+            ratio_words = self.label(expr, scope)
             divisor_span = expr.args[1].span
 
             def ratio(frame):
@@ -734,7 +831,10 @@ class _LeafCompiler:
                     raise RuleFailure(f"{code}: division by zero in {self.text(expr)}: "
                                       f"{divisor_text} is 0", divisor_span,
                                       f"check {divisor_text} in the facts; if the indicator "
-                                      "does not apply, mark it na")
+                                      "does not apply, mark it na",
+                                      message_cn=f"{code}：无法计算{ratio_words}："
+                                                 f"{divisor_words}为0",
+                                      hint_cn="请核对数据；本指标不适用时请标记为 na")
                 return a(frame) / d
 
             return ratio
@@ -751,7 +851,9 @@ class _LeafCompiler:
                 low, high = lo(frame), hi(frame)
                 if high <= low:
                     raise RuleFailure(f"{code}: linear() needs its low end below its high end "
-                                      f"({plain(low)} ≥ {plain(high)})", span)
+                                      f"({plain(low)} ≥ {plain(high)})", span,
+                                      message_cn=f"{code}：线性计分的下限须低于上限"
+                                                 f"（{plain(low)} ≥ {plain(high)}）")
                 v = (x(frame) - low) / (high - low)
                 return ZERO if v < 0 else ONE if v > 1 else v
 
@@ -762,31 +864,45 @@ class _LeafCompiler:
             def rounded(frame):
                 s = step(frame)
                 if s <= 0:
-                    raise RuleFailure(f"{code}: round() needs a step above 0", span)
+                    raise RuleFailure(f"{code}: round() needs a step above 0", span,
+                                      message_cn=f"{code}：四舍五入的精度须大于0")
                 return round_in_context(x(frame), s)
 
             return rounded
         if f == "assess":
             self.plan.uses_assess = True
             x, lo, hi = args
+            source = self.text(expr.args[0])
             label = self.label(expr.args[0], scope)
+            if label == source and not _has_cjk(label):
+                label = "评价人给分"
+            key = expr.args[0].name if isinstance(expr.args[0], n.Name) else "assessed"
+            style = self.style
 
             def assess(frame):
                 value, low, high = x(frame), lo(frame), hi(frame)
                 if value < low or value > high:
+                    seen = style.observations(frame.observations)
                     raise RuleFailure(
-                        f"{code}: {label} {plain(value)} is outside the band "
-                        f"{plain(low)}–{plain(high)}" +
-                        (f" ({explain.observations(frame.observations)})"
-                         if frame.observations else ""),
+                        f"{code}: {source} {plain(value)} is outside the band "
+                        f"{plain(low)}–{plain(high)}" + (f" ({seen})" if seen else ""),
                         expr.args[0].span,
                         f"the assessor's value must lie within {plain(low)}–{plain(high)} "
-                        "for this band; check the value or the band", invalid_input=True)
-                frame.values["assessed"] = (value, False)
+                        "for this band; check the value or the band", invalid_input=True,
+                        message_cn=f"{code}：{label}{plain(value)}不在该档的"
+                                   f"{plain(low)}–{plain(high)}分之间" +
+                                   (f"（{seen}）" if seen else ""),
+                        hint_cn="评价人给分须在所属档次的分值范围内，请核对给分或档次")
+                frame.values[key] = (label, value, explain.POINTS)
+                frame.band = (low, high)
                 return value
 
             return assess
         raise TypeError(f"unknown function {f}")  # pragma: no cover
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def _share_of_weight(expr) -> Optional[Decimal]:

@@ -32,6 +32,7 @@ class Diagnostic:
     # The same problem worded for a report handed in with a project's scores (Chinese);
     # problems without it concern the rule file and stay out of such reports.
     message_cn: Optional[str] = None
+    hint_cn: Optional[str] = None
 
     @property
     def is_error(self) -> bool:

@@ -12,7 +12,7 @@ from .checker import CheckedIndicator, CheckedSet
 from .compiler import Frame, LeafPlan, RuleFailure, compile_set
 from .errors import ERROR, WARNING, Diagnostic, EvaluationError, did_you_mean
 from .facts import Facts, Where
-from .explain import show
+from .explain import DEFAULT as DEFAULT_STYLE, POINTS, TEXT, Style
 from .nodes import NA_SHARE
 from .numbers import CONTEXT, ZERO, plain, round_half_up, round_in_context
 
@@ -33,7 +33,7 @@ class IndicatorResult:
     score: Optional[Decimal] = None
     unrounded: Optional[Decimal] = None
     clause: Optional[str] = None
-    values_source: object = None  # a function giving {label: (value, as percent)}
+    values_source: object = None  # a function giving {name: (label, value, kind)}
     explanation_source: object = ""  # the text, or a function that words it on demand
     warnings: List[str] = attrs.Factory(list)
     error: Optional[Diagnostic] = None
@@ -45,6 +45,7 @@ class IndicatorResult:
     line: Optional[int] = None
     origin: List[str] = attrs.Factory(list)  # for extended sets: which file changed what
     published: Optional[Decimal] = None  # the score a published report gives, if stated
+    style: object = None  # the set's explain.Style: how values are shown
 
     @property
     def explanation(self) -> str:
@@ -59,12 +60,21 @@ class IndicatorResult:
 
     @property
     def values(self) -> Dict[str, str]:
-        """The intermediate values (ratio, shortfall, steps …) as they are shown."""
-        return {label: show(value, pct) for label, (value, pct) in self.raw_values.items()}
+        """The facts read and the intermediate values (ratio, shortfall, steps …), by name
+        (a fact's or value's name, or subject/reference/distance/steps … of a step), as
+        they are shown; :attr:`value_labels` gives the Chinese words for each."""
+        style = self.style or DEFAULT_STYLE
+        return {name: style.shown(value, kind)
+                for name, (_, value, kind) in self.raw_values.items()}
+
+    @property
+    def value_labels(self) -> Dict[str, str]:
+        """The Chinese words for each of :attr:`values` (实际慰问人数, 档数 …)."""
+        return {name: label for name, (label, _, _) in self.raw_values.items()}
 
     @property
     def raw_values(self) -> Dict[str, tuple]:
-        """The intermediate values as numbers: label -> (value, shown as a percentage)."""
+        """The values as they were computed: name -> (label, value, kind)."""
         if callable(self.values_source):
             self.values_source = self.values_source()
         return self.values_source or {}
@@ -129,6 +139,7 @@ class Evaluator:
 
     def __init__(self, checked: CheckedSet):
         self.checked = checked
+        self.style = Style(checked.leaf_step)
         self.plans: Dict[str, LeafPlan] = compile_set(checked)
         self.order: List[CheckedIndicator] = list(checked.walk())
         self.codes = set(checked.by_code)
@@ -189,9 +200,12 @@ class Evaluator:
             if code not in self.codes:
                 where = _first_where(table) or facts.not_applicable.get(code, (None, None))[1]
                 guess = did_you_mean(code, self.codes)
-                out.append(_facts_diag(ERROR, f"unknown indicator code {code!r} in the facts",
-                                       where, lines, f"did you mean {guess!r}?" if guess else
-                                       "the set has no indicator with this code", facts.path))
+                out.append(attrs.evolve(_facts_diag(
+                    ERROR, f"unknown indicator code {code!r} in the facts", where, lines,
+                    f"did you mean {guess!r}?" if guess else
+                    "the set has no indicator with this code", facts.path),
+                    message_cn=f"数据中的指标编码“{code}”在本指标体系中不存在",
+                    hint_cn=f"是否应为“{guess}”？" if guess else "请核对指标编码"))
                 continue
             for name, fact in table.items():
                 if name not in self.used_names and name not in PROJECT_INFO_KEYS:
@@ -203,9 +217,11 @@ class Evaluator:
         for code, (_, where) in facts.not_applicable.items():
             if code not in self.codes and code not in facts.indicators:
                 guess = did_you_mean(code, self.codes)
-                out.append(_facts_diag(ERROR, f"unknown indicator code {code!r} in the facts",
-                                       where, lines, f"did you mean {guess!r}?" if guess else None,
-                                       facts.path))
+                out.append(attrs.evolve(_facts_diag(
+                    ERROR, f"unknown indicator code {code!r} in the facts", where, lines,
+                    f"did you mean {guess!r}?" if guess else None, facts.path),
+                    message_cn=f"数据中的指标编码“{code}”在本指标体系中不存在",
+                    hint_cn=f"是否应为“{guess}”？" if guess else "请核对指标编码"))
         header = self.checked.header
         year = facts.project.get("year")
         if header.year_from is not None and year is not None:
@@ -247,7 +263,9 @@ class Evaluator:
                 diagnostics.append(Diagnostic(
                     ERROR, f"the total {plain(total)} is below every grade's bound",
                     file=checked.source.path, hint="end the grade list with a catch-all grade, "
-                    "e.g. `grades 优 >= 90, 良 >= 80, 中 >= 60, 差`"))
+                    "e.g. `grades 优 >= 90, 良 >= 80, 中 >= 60, 差`",
+                    message_cn=f"总分{plain(total)}低于所有等级的下限，无法定级",
+                    hint_cn="请在等级划分末尾加上兜底等级，如 grades 优 >= 90, 良 >= 80, 中 >= 60, 差"))
         self._compare_published(facts, results, total, grade, diagnostics)
         project = {k: v.value for k, v in facts.project.items()}
         header = checked.header
@@ -268,8 +286,9 @@ class Evaluator:
                 continue
             value = _as_decimal(fact.value)
             if value is None:
-                diagnostics.append(_facts_diag(ERROR, f"published score of {code} must be a "
-                                               "number", fact.where, lines, None, facts.path))
+                diagnostics.append(attrs.evolve(_facts_diag(
+                    ERROR, f"published score of {code} must be a number", fact.where, lines,
+                    None, facts.path), message_cn=f"{code}的公布得分应为数值"))
                 continue
             result.published = value
             if result.status == SCORED and result.score != value:
@@ -280,7 +299,7 @@ class Evaluator:
                 diagnostics.append(attrs.evolve(_facts_diag(
                     WARNING, message, fact.where, lines, "the published figure is kept for "
                     "comparison only; check the facts or the report", facts.path),
-                    code="published"))
+                    code="published", message_cn=f"{code}：{result.warnings[-1]}"))
         published = facts.project.get("published")
         if published is None:
             return
@@ -307,7 +326,7 @@ class Evaluator:
             node.weight, node.is_leaf, SCORED, explain=node.node.explain,
             standard=node.node.standard, notes=list(node.node.notes),
             source=span.file if span else None, line=span.line if span else None,
-            origin=list(self.checked.origins.get(node.code, ())))
+            origin=list(self.checked.origins.get(node.code, ())), style=self.style)
 
     def _score_leaf(self, node: CheckedIndicator, result: IndicatorResult, facts: Facts,
                     diagnostics: List[Diagnostic]):
@@ -330,16 +349,17 @@ class Evaluator:
             result.status = FAILED
             diag = _failure_diagnostic(failure, self.checked, facts)
             result.error = diag
-            result.explanation = failure.message
+            result.explanation = failure.message_cn or failure.message
             diagnostics.append(diag)
             return
         except (decimal.InvalidOperation, decimal.Overflow, ArithmeticError) as exc:
             result.status = FAILED
-            diag = self.checked.source.diagnostic(
+            diag = attrs.evolve(self.checked.source.diagnostic(
                 ERROR, f"{node.code}: the numbers overflow or are invalid ({exc.__class__.__name__})",
-                node.span, "check the facts for absurdly large values")
+                node.span, "check the facts for absurdly large values"),
+                message_cn=f"{node.code}：数值溢出或无效，无法计算", hint_cn="请检查数据中是否有异常大的数")
             result.error = diag
-            result.explanation = diag.message
+            result.explanation = diag.message_cn
             diagnostics.append(diag)
             return
         result.clause = decision.clause
@@ -351,7 +371,7 @@ class Evaluator:
             if decision.details is not None:
                 shown.update(decision.details())
             if assessor:
-                shown["评价人"] = (assessor, False)
+                shown["assessor"] = ("评价人", assessor, TEXT)
             return shown
 
         result.values_source = values
@@ -369,11 +389,12 @@ class Evaluator:
             if assessor:
                 text += f"（评价人：{assessor}）"
             if raw != score:
-                return text + f"，得{plain(raw)}分，四舍五入为{plain(score)}分"
+                return text + f"，得{style.points(raw)}，四舍五入为{plain(score)}分"
             if not decision.stated:
                 return text + f"，得{plain(score)}分"
             return text
 
+        style = self.style
         result.explanation = word
         for warning in decision.warnings:
             diagnostics.append(Diagnostic(WARNING, f"{node.code}: {warning}",
@@ -412,7 +433,7 @@ class Evaluator:
                 freed = sum((c.weight for c in na), ZERO)
                 result.explanation = (
                     f"{'、'.join(c.code for c in na)}不适用，其{plain(freed)}分均摊到其余"
-                    f"{len(scored)}项，每项加{plain(freed / len(scored))}分，各项按新分值"
+                    f"{len(scored)}项，每项加{self.style.points(freed / len(scored))}，各项按新分值"
                     f"折算后合计{plain(score)}分")
             else:
                 result.explanation = (f"{'、'.join(c.code for c in na)}不适用；适用指标得"
@@ -505,8 +526,9 @@ def _facts_diag(severity, message, where: Optional[Where], lines, hint, path) ->
 
 def _failure_diagnostic(failure: RuleFailure, checked: CheckedSet, facts: Facts) -> Diagnostic:
     if failure.where is not None:
-        hint = failure.hint
-        return _facts_diag(ERROR, failure.message, failure.where, facts.source_lines, hint,
-                           facts.path)
-    return checked.source.diagnostic(ERROR, failure.message, failure.span, failure.hint,
-                                     code="evaluation")
+        diag = _facts_diag(ERROR, failure.message, failure.where, facts.source_lines,
+                           failure.hint, facts.path)
+    else:
+        diag = checked.source.diagnostic(ERROR, failure.message, failure.span, failure.hint,
+                                         code="evaluation")
+    return attrs.evolve(diag, message_cn=failure.message_cn, hint_cn=failure.hint_cn)

@@ -371,10 +371,15 @@ _NUMBER_TEXT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 
 
 class CoercionError(ValueError):
-    def __init__(self, message: str, hint: Optional[str] = None):
+    """A fact value that does not fit its declared type: in English and in Chinese."""
+
+    def __init__(self, message: str, hint: Optional[str] = None, *, cn: str = "",
+                 hint_cn: Optional[str] = None):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.message_cn = cn or message
+        self.hint_cn = hint_cn
 
 
 def _parse_number_text(text: str) -> Optional[Decimal]:
@@ -406,20 +411,24 @@ def coerce(value, kind: str, *, unit: Optional[str] = None, levels=(), domain=No
     if isinstance(value, list):
         if not allow_list:
             raise CoercionError("is a list", "a list can be used only in sum(…), mean(…), "
-                                "min(…) or max(…); otherwise give one value")
+                                "min(…) or max(…); otherwise give one value", cn="是一个列表",
+                                hint_cn="列表只能用于 sum、mean、min、max；此处请填写一个值")
         return [coerce(v, kind, unit=unit, levels=levels, domain=domain) for v in value]
     if value is None:
-        raise CoercionError("has no value", "write a value after the colon")
+        raise CoercionError("has no value", "write a value after the colon", cn="没有填写值",
+                            hint_cn="请在冒号后填写值")
     if isinstance(value, dict):
         raise CoercionError("is a mapping, not a value",
-                            "is this an indicator's facts placed under a fact's name?")
+                            "is this an indicator's facts placed under a fact's name?",
+                            cn="是一组数据，而不是一个值", hint_cn="是否把某个指标的数据写到了数据名下？")
     if kind == "bool":
         if isinstance(value, bool):
             return value
         if isinstance(value, str) and value.strip().lower() in _BOOL_TEXT:
             return _BOOL_TEXT[value.strip().lower()]
         shown = value if isinstance(value, str) else _show_raw(value)
-        raise CoercionError(f"must be yes or no, not {shown}", "write true or false (是/否)")
+        raise CoercionError(f"must be yes or no, not {shown}", "write true or false (是/否)",
+                            cn=f"应为是或否，而不是“{shown}”", hint_cn="请填写 是 或 否")
     if kind == "level":
         if isinstance(value, str) and value in levels:
             return value
@@ -429,20 +438,26 @@ def coerce(value, kind: str, *, unit: Optional[str] = None, levels=(), domain=No
         guess = did_you_mean(shown, levels) if isinstance(shown, str) else None
         hint = f"did you mean {guess!r}?" if guess else None
         raise CoercionError(f"{shown!r} is not one of the declared levels: "
-                            f"{', '.join(levels)}", hint)
+                            f"{', '.join(levels)}", hint,
+                            cn=f"“{shown}”不是可选项之一（{'、'.join(levels)}）",
+                            hint_cn=f"是否应为“{guess}”？" if guess else
+                            f"请从 {'、'.join(levels)} 中选择")
     if kind == "text":
         if isinstance(value, bool):
-            raise CoercionError("must be a text, not yes/no")
+            raise CoercionError("must be a text, not yes/no", cn="应为文本，而不是是/否")
         return value if isinstance(value, str) else _show_raw(value)
     number = _to_number(value, kind, unit)
     if kind == "count":
         if number != number.to_integral_value() or number < 0:
-            raise CoercionError(f"must be a whole number of at least 0, not {_show_raw(number)}")
+            raise CoercionError(f"must be a whole number of at least 0, not {_show_raw(number)}",
+                                cn=f"应为不小于0的整数，而不是{_show_raw(number)}")
     if domain is not None and not domain.contains(number):
         from .numbers import percent, plain
 
         fmt = percent if kind == "percent" else plain
-        raise CoercionError(f"{fmt(number)} is outside the declared range {domain.show(fmt)}")
+        raise CoercionError(f"{fmt(number)} is outside the declared range {domain.show(fmt)}",
+                            cn=f"{fmt(number)}超出规定范围{domain.show(fmt)}",
+                            hint_cn="请核对数据")
     return number
 
 
@@ -457,15 +472,18 @@ def _show_raw(value) -> str:
 def _to_number(value, kind: str, unit: Optional[str]) -> Decimal:
     if isinstance(value, bool):
         raise CoercionError(f"must be a number, not {'true' if value else 'false'}",
-                            "yes/no facts are declared `bool`")
+                            "yes/no facts are declared `bool`",
+                            cn=f"应为数值，而不是{'是' if value else '否'}")
     if isinstance(value, Decimal):
         if kind == "percent" and abs(value) > 10:
             # 95 for 95% is a common slip; read literally it would mean 9500%.
             raise CoercionError(f"{_show_raw(value)} is ambiguous for a percentage",
-                                f"write {_show_raw(value)}% (or {_show_raw(value / 100)})")
+                                f"write {_show_raw(value)}% (or {_show_raw(value / 100)})",
+                                cn=f"百分比{_show_raw(value)}含义不明",
+                                hint_cn=f"请写成 {_show_raw(value)}%（或 {_show_raw(value / 100)}）")
         return value
     if not isinstance(value, str):
-        raise CoercionError(f"must be a number, not {value!r}")
+        raise CoercionError(f"must be a number, not {value!r}", cn=f"应为数值，而不是“{value}”")
     text = value.strip()
     if kind in ("percent", "number"):
         as_percent = _parse_percent_text(text)
@@ -484,7 +502,10 @@ def _to_number(value, kind: str, unit: Optional[str]) -> Decimal:
         return number
     if kind == "money":
         raise CoercionError(f"must be an amount of money, not {value!r}",
-                            f"write a number in {unit or '元'}, or a text such as 212.85万元")
+                            f"write a number in {unit or '元'}, or a text such as 212.85万元",
+                            cn=f"应为金额，而不是“{value}”",
+                            hint_cn=f"请填写以{unit or '元'}为单位的数，或如 212.85万元")
     if kind == "percent":
-        raise CoercionError(f"must be a percentage, not {value!r}", "write 93.5% or 0.935")
-    raise CoercionError(f"must be a number, not {value!r}")
+        raise CoercionError(f"must be a percentage, not {value!r}", "write 93.5% or 0.935",
+                            cn=f"应为百分比，而不是“{value}”", hint_cn="请填写如 93.5% 或 0.935")
+    raise CoercionError(f"must be a number, not {value!r}", cn=f"应为数值，而不是“{value}”")

@@ -72,15 +72,18 @@ def plain(value: Decimal) -> str:
 def percent(value: Decimal, places: int = 2) -> str:
     """0.968757 → 96.88%: ``places`` decimals, trailing zeros dropped.
 
-    A value that is not whole but would show as a whole percentage (99.999% → 100%)
-    keeps more digits, so a justification never says "100%，低于100%"."""
+    A value that is not whole but would show as a whole percentage (99.9999% → 100%)
+    is rounded away from that whole number and marked 「约」 (约99.99%), so a
+    justification never says "100%，低于100%"."""
     if not value.is_finite():
         return plain(value)
     with decimal.localcontext(CONTEXT):
         exact = value * HUNDRED
-        scaled = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        quantum = Decimal(1).scaleb(-places)
+        scaled = exact.quantize(quantum, rounding=ROUND_HALF_UP)
         if scaled != exact and scaled == scaled.to_integral_value():
-            scaled = exact.quantize(Decimal(1).scaleb(-6), rounding=ROUND_HALF_UP)
+            toward = ROUND_FLOOR if exact < scaled else ROUND_CEILING
+            return "约" + plain(exact.quantize(quantum, rounding=toward)) + "%"
     return plain(scaled) + "%"
 
 

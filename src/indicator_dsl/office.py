@@ -23,7 +23,7 @@ from typing import List, Optional, Sequence, Union
 
 from .evaluator import SCORED, Evaluation, IndicatorResult
 from .numbers import plain
-from .render import (SEVERITY_CN, level_names, lost_points, reported_problems, rule_flags,
+from .render import (level_names, lost_points, problem_rows, rule_flags,
                      score_table, shown_score, subtotal_of, title_of, topmost_not_applicable,
                      total_note, width, year_text)
 
@@ -84,10 +84,10 @@ def notice_lines(ev: Evaluation) -> List[tuple]:
     note = total_note(ev)
     if note:
         out.append(("折算", "总分", note))
-    for d in reported_problems(ev):
-        where = f"（{d.location}）" if d.location else ""
-        hint = f"；{d.hint}" if d.hint else ""
-        out.append((SEVERITY_CN.get(d.severity, d.severity), "", f"{d.message}{where}{hint}"))
+    for p in problem_rows(ev):
+        where = f"（{p['location']}）" if p["location"] else ""
+        hint = f"；{p['hint']}" if p["hint"] else ""
+        out.append((p["severity_cn"], "", f"{p['message']}{where}{hint}"))
     return out
 
 

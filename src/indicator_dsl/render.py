@@ -48,7 +48,9 @@ def indicator_dict(r: IndicatorResult) -> dict:
     }
     if r.is_leaf:
         out["clause"] = r.clause
-        out["values"] = dict(r.values)
+        labels = r.value_labels
+        out["values"] = {name: {"label": labels[name], "value": shown}
+                         for name, shown in r.values.items()}
         if r.unrounded is not None and r.unrounded != r.score:
             out["unrounded"] = _num(r.unrounded)
     if r.rescaled:
@@ -266,6 +268,16 @@ def reported_problems(ev: Evaluation) -> List[Diagnostic]:
 SEVERITY_CN = {"error": "错误", "warning": "警告"}
 
 
+def problem_rows(ev: Evaluation) -> List[dict]:
+    """The problems of :func:`reported_problems` as every report shows them: the
+    Chinese message and hint where there are, the file's name and line."""
+    return [{"severity": d.severity, "severity_cn": SEVERITY_CN.get(d.severity, d.severity),
+             "location": _short_location(d), "message": d.message_cn or d.message,
+             "hint": (d.hint_cn or "") if d.message_cn else (d.hint or ""),
+             "text": d.render()}
+            for d in reported_problems(ev)]
+
+
 def _short_location(d: Diagnostic) -> str:
     """file:line:col with the file's name only: a handed-in report names no local folders."""
     if d.file is None:
@@ -324,11 +336,7 @@ def report_context(ev: Evaluation) -> dict:
                       for r in topmost_not_applicable(ev)]
     rescaled_groups = [{**indicator_brief(r), "explanation": r.explanation}
                        for r in ev.indicators if not r.is_leaf and r.rescaled]
-    problems = [{"severity": d.severity, "severity_cn": SEVERITY_CN.get(d.severity, d.severity),
-                 "location": _short_location(d), "message": d.message_cn or d.message,
-                 "hint": "" if d.message_cn else (d.hint or ""),
-                 "text": d.render()}
-                for d in reported_problems(ev)]
+    problems = problem_rows(ev)
     return {
         "report": data,
         "title": ev.set_name or "绩效评价评分表",
