@@ -218,3 +218,94 @@ def test_json_keeps_long_decimals_exact(cli, tmp_path):
     assert leaf["score"] == Decimal("0.33")
     assert leaf["unrounded"] == Decimal(1) / Decimal(3) * 1 or \
         str(leaf["unrounded"]).startswith("0.33333333333333333333333333333")
+
+
+# ------------------------------------------------- standard streams and outputs
+
+def test_dash_output_is_standard_output(cli, card, tmp_path):
+    f = facts(tmp_path, "indicators:\n  C114:\n    actual: 87\n    target: 100\n")
+    out = cli("eval", card, f, "-o", "-", "--format", "json", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["total"] == 4.8
+    assert not (tmp_path / "-").exists()
+
+
+def test_dash_output_carries_a_binary_report(card, tmp_path):
+    import io
+    import subprocess
+    import sys
+    from openpyxl import load_workbook
+
+    f = facts(tmp_path, "indicators:\n  C114:\n    actual: 87\n    target: 100\n")
+    done = subprocess.run([sys.executable, "-m", "indicator_dsl", "eval", str(card), str(f),
+                           "-o", "-", "--format", "xlsx"], capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert load_workbook(io.BytesIO(done.stdout)).worksheets
+
+
+@pytest.mark.parametrize("name", ["report.pdf", "report", "report.xls"])
+def test_an_output_extension_that_names_no_format_is_a_usage_error(cli, card, tmp_path, name):
+    f = facts(tmp_path, "indicators:\n  C114:\n    actual: 87\n    target: 100\n")
+    out = cli("eval", card, f, "-o", tmp_path / name)
+    assert out.returncode == 2, out.stderr
+    assert "cannot tell the report format" in out.stderr
+    assert ".docx" in out.stderr and ".xlsx" in out.stderr and "--format" in out.stderr
+    assert not (tmp_path / name).exists()
+
+
+def test_facts_and_set_from_standard_input(cli, card, tmp_path):
+    text = "indicators:\n  C114:\n    actual: 87\n    target: 100\n"
+    out = cli("eval", card, "-", "--format", "json", input=text)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["total"] == 4.8
+    f = facts(tmp_path, text)
+    out = cli("eval", "-", f, "--format", "json", input=CARD)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["total"] == 4.8
+    out = cli("eval", "-", "-", input=CARD)
+    assert out.returncode == 2 and "standard input" in out.stderr
+
+
+def test_a_closed_pipe_is_a_quiet_exit(tmp_path):
+    import subprocess
+    import sys
+
+    seed = ROOT / "indicator_sets/yunnan/kunming-dongchuan/2020/spring-festival"
+    child = subprocess.Popen([sys.executable, "-m", "indicator_dsl", "diff",
+                              f"{seed}.ind", ROOT / "examples/c114.ind"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.close()  # the reader goes away before the first line, as `| head -0` does
+    err = child.stderr.read().decode("utf-8")
+    assert child.wait(timeout=120) == 0, err
+    assert "Traceback" not in err and "BrokenPipe" not in err and err == ""
+
+
+def test_a_gbk_facts_file_is_named_as_such(cli, card, tmp_path):
+    path = tmp_path / "gbk.yaml"
+    path.write_bytes("indicators:\n  C114:\n    actual: 87  # 实际慰问人数\n    target: 100\n"
+                     .encode("gbk"))
+    out = cli("eval", card, path)
+    assert out.returncode == 4
+    assert "gbk.yaml:3:" in out.stderr and "GBK-encoded, not UTF-8" in out.stderr
+    assert "# 实际慰问人数" in out.stderr  # the line itself, read as GBK
+    assert "另存为" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_gbk_rule_file_is_named_as_such(cli, tmp_path):
+    path = tmp_path / "gbk.ind"
+    path.write_bytes('fact ok: bool "资料齐全"\nA weight 1: ok -> full; else -> 0\n'.encode("gbk"))
+    out = cli("check", path)
+    assert out.returncode == 3
+    assert "gbk.ind:1:" in out.stderr and "GBK-encoded" in out.stderr
+
+
+@pytest.mark.parametrize("text,line,key", [
+    ("indicators:\n  C114:\n    actual： 87\n    target: 100\n", 3, "actual"),
+    ("indicators:\n  C114：\n    actual: 87\n    target: 100\n", 2, "C114"),
+    ("name： 测试\nindicators:\n  C114: {actual: 87, target: 100}\n", 1, "name"),
+])
+def test_a_fullwidth_colon_in_yaml_is_reported_at_its_line(cli, card, tmp_path, text, line, key):
+    out = cli("eval", card, facts(tmp_path, text))
+    assert out.returncode == 4
+    assert f"facts.yaml:{line}:" in out.stderr, out.stderr
+    assert f"full-width colon '：' after '{key}'" in out.stderr

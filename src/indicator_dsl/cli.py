@@ -39,14 +39,17 @@ def _parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("eval", help="score a project: every indicator, the total, the grade",
                         description="Score a project's facts with an indicator set.")
-    ev.add_argument("set", metavar="SET", help="the indicator set (.ind)")
-    ev.add_argument("facts", metavar="FACTS", help="the project's facts (.yaml, .json, .toml)")
+    ev.add_argument("set", metavar="SET", help="the indicator set (.ind); - reads it from "
+                                                "standard input")
+    ev.add_argument("facts", metavar="FACTS", help="the project's facts (.yaml, .json, .toml); "
+                                                    "- reads YAML from standard input")
     ev.add_argument("--format", "-f", choices=OUTPUT_FORMATS, default=None,
                     help="table (default, for the terminal), json, markdown, html, xlsx or "
                          "docx (xlsx and docx need -o); with -o the default follows the "
                          "file's extension")
     ev.add_argument("-o", "--output", metavar="FILE",
-                    help="write the result to FILE (atomically) instead of the terminal")
+                    help="write the result to FILE (atomically) instead of the terminal; "
+                         "- is standard output")
     ev.add_argument("--template", metavar="FILE.j2",
                     help="render with your own jinja2 template (sandboxed; see docs/reports.md)")
     ev.add_argument("-q", "--quiet", action="store_true", help="do not print warnings")
@@ -101,6 +104,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     except IndicatorError as exc:
         _print_diagnostics(exc.diagnostics, quiet=False)
         return exc.exit_code
+    except BrokenPipeError:
+        # The reader stopped (`… | head`): nothing is wrong; say nothing more.
+        _silence_stdout()
+        return EXIT_OK
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # pragma: no cover - a bug; say so without a traceback
@@ -110,6 +117,35 @@ def main(argv: Optional[List[str]] = None) -> int:
               "  this is a bug in indicator-eval; run again with INDICATOR_DEBUG=1 to see "
               "where it happened, and report it", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+STDIO = "-"
+
+
+def _load_set_arg(path: str):
+    from .api import load_set, loads_set
+    from .parser import decode_source
+
+    if path == STDIO:
+        return loads_set(decode_source(sys.stdin.buffer.read(), "<stdin>"), "<stdin>")
+    return load_set(path)
+
+
+def _load_facts_arg(path: str):
+    from .facts import load_facts, loads_facts
+
+    if path == STDIO:
+        return loads_facts(sys.stdin.buffer.read(), "<stdin>", ".yaml")
+    return load_facts(path)
 
 
 def _print_diagnostics(diagnostics: List[Diagnostic], quiet: bool) -> None:
@@ -271,21 +307,24 @@ def _diff(args) -> int:
 
 
 def _eval(args) -> int:
-    from .api import load_set
-    from .facts import load_facts
     from .render import BINARY_FORMATS, FORMATS, render_user_template
 
-    output = Path(args.output) if args.output else None
+    if args.set == STDIO and args.facts == STDIO:
+        raise UsageError(Diagnostic(ERROR, "the set and the facts cannot both come from "
+                                    "standard input", hint="give one of them as a file"))
+    to_stdout = args.output == STDIO
+    output = Path(args.output) if args.output and not to_stdout else None
     inputs = [args.set, args.facts] + ([args.template] if args.template else [])
     if output is not None:
         _guard_output(output, inputs)
-    fmt = args.format or (_EXTENSIONS.get(output.suffix.lower(), "table") if output else "table")
-    if fmt in BINARY_FORMATS and output is None and not args.template:
+    fmt = args.format or (_format_of(output) if output else "table")
+    if fmt in BINARY_FORMATS and output is None and not to_stdout and not args.template:
         raise UsageError(Diagnostic(ERROR, f"--format {fmt} writes a binary file",
-                                    hint=f"give the file to write: -o report.{fmt}"))
+                                    hint=f"give the file to write: -o report.{fmt} "
+                                         "(or -o - to send it to standard output)"))
     template = _read_template(args.template) if args.template else None
-    scorer = load_set(args.set)
-    facts = load_facts(args.facts)
+    scorer = _load_set_arg(args.set)
+    facts = _load_facts_arg(args.facts)
     evaluation = scorer.evaluate(facts)
     if template is not None:
         autoescape = args.template.endswith((".html.j2", ".htm.j2", ".html", ".htm"))
@@ -306,7 +345,13 @@ def _eval(args) -> int:
         return EXIT_FACTS_INVALID if facts_errors and len(facts_errors) == len(
             evaluation.errors) else EXIT_EVALUATION_FAILED
     if output is None:
-        sys.stdout.write(text if isinstance(text, str) else text.decode("utf-8", "replace"))
+        if isinstance(text, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(text)
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
     else:
         replaced = output.exists()
         write_atomic(output, data)
@@ -317,6 +362,21 @@ def _eval(args) -> int:
 
 _EXTENSIONS = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".html": "html",
                ".htm": "html", ".xlsx": "xlsx", ".docx": "docx", ".txt": "table"}
+
+
+def _format_of(output: Path) -> str:
+    """The report format an output file's extension names; anything else is a usage error
+    (a .pdf holding plain text would be a file nobody can open)."""
+    fmt = _EXTENSIONS.get(output.suffix.lower())
+    if fmt is None:
+        known = ", ".join(sorted(_EXTENSIONS))
+        raise UsageError(Diagnostic(
+            ERROR, f"cannot tell the report format from {output.name!r}", file=str(output),
+            hint=f"use one of the extensions {known}, or say --format "
+                 f"({', '.join(OUTPUT_FORMATS)})",
+            message_cn=f"无法从文件名“{output.name}”判断报告格式",
+            hint_cn=f"请使用扩展名 {known} 之一，或用 --format 指定"))
+    return fmt
 
 
 class UsageError(IndicatorError):

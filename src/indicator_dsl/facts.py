@@ -90,12 +90,14 @@ def loads_facts(data: bytes | str, path: str = "<facts>", suffix: str = ".yaml")
     if len(data) > MAX_FACTS_BYTES:
         raise FactsError(Diagnostic(ERROR, f"facts file is {len(data)} bytes; the limit is "
                                     f"{MAX_FACTS_BYTES}", file=path))
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise FactsError(Diagnostic(ERROR, f"not valid UTF-8 (byte {exc.start})", file=path,
-                                    line=line, column=1, hint="save the file as UTF-8")) from None
+    if suffix in _SPREADSHEETS and suffix not in _LOADERS:
+        raise FactsError(Diagnostic(
+            ERROR, f"{suffix} facts files cannot be read yet", file=path,
+            hint="save the facts as YAML (see `indicator-eval facts SET` for a template)",
+            message_cn=f"暂不支持 {suffix} 数据文件", hint_cn="请使用 YAML 数据文件"))
+    from .textio import decode_utf8
+
+    text = decode_utf8(data, path, FactsError, "facts file")
     if "\x00" in text:
         raise FactsError(Diagnostic(ERROR, "facts file contains NUL characters", file=path))
     lines = tuple(text.splitlines())
@@ -111,6 +113,10 @@ def loads_facts(data: bytes | str, path: str = "<facts>", suffix: str = ".yaml")
     return _build(tree, path, lines)
 
 
+# Spreadsheet formats, read by their own loaders once registered in _LOADERS.
+_SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".csv", ".ods", ".et")
+_LOADERS: Dict[str, Any] = {}
+
 # A loaded tree is nested (value, Where) pairs: dict values are {key: (value, where)}.
 
 
@@ -124,16 +130,34 @@ def _error(message, where: Where, lines, hint=None) -> FactsError:
                                  hint=hint, code="facts"))
 
 
+def _yaml_loader():
+    """libyaml's loader when installed (several times faster), else PyYAML's own; both
+    keep every node's line and column."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+_YAML_LOADER = None
+
+
 def _load_yaml(text: str, path: str, lines) -> Any:
     import yaml
 
+    global _YAML_LOADER
+    if _YAML_LOADER is None:
+        _YAML_LOADER = _yaml_loader()
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_YAML_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
+        if "nesting depth" in problem:  # libyaml's own limit
+            raise FactsError(Diagnostic(ERROR, "YAML nested too deeply", file=path, line=line,
+                                        column=column)) from None
+        _refuse_fullwidth_colon(lines, line or len(lines), path)
         raise FactsError(Diagnostic(ERROR, f"broken YAML: {problem}", file=path, line=line,
                                     column=column, source_line=_line_of(lines, line),
                                     hint="check indentation, colons and quotes near here",
@@ -144,8 +168,29 @@ def _load_yaml(text: str, path: str, lines) -> Any:
         raise FactsError(Diagnostic(ERROR, "YAML nested too deeply", file=path)) from None
     if root is None:
         return ({}, Where(path, "", 1, 1))
+    if not isinstance(root, yaml.MappingNode):
+        _refuse_fullwidth_colon(lines, len(lines), path)
     budget = [MAX_NODES]
     return _yaml_node(root, path, "", lines, budget, 0)
+
+
+# `key： value` — a full-width colon, as a Chinese input method types it.
+_FULLWIDTH_KEY = re.compile(r"^(\s*-?\s*)([^\s#\"'：:][^#\"'：:]*?)\s*：")
+
+
+def _refuse_fullwidth_colon(lines, upto: int, path: str) -> None:
+    """YAML reports a full-width colon lines later, or not at all: find the line and say so."""
+    for number in range(min(upto, len(lines)), 0, -1):
+        match = _FULLWIDTH_KEY.match(lines[number - 1])
+        if match:
+            column = match.end()
+            raise FactsError(Diagnostic(
+                ERROR, f"a full-width colon '：' after {match.group(2)!r}", file=path,
+                line=number, column=column, source_line=lines[number - 1],
+                hint="YAML needs the ASCII colon ':' followed by a space, e.g. "
+                     f"{match.group(2)}: …", code="facts",
+                message_cn=f"“{match.group(2)}”后面是全角冒号“：”",
+                hint_cn=f"请改为半角冒号加空格，如 {match.group(2)}: …"))
 
 
 _YAML_BOOL = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}

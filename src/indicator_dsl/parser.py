@@ -150,14 +150,9 @@ def decode_source(data: bytes, path: str) -> str:
     if b"\x00" in data:
         raise SetError(Diagnostic(ERROR, "file contains NUL bytes; it is not a text file",
                                   file=path, hint="a .ind file is UTF-8 text"))
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise SetError(Diagnostic(ERROR, f"not valid UTF-8 (byte {exc.start})", file=path,
-                                  line=line, column=1,
-                                  hint="save the file as UTF-8 (GBK is not supported)")) from None
-    return text
+    from .textio import decode_utf8
+
+    return decode_utf8(data, path, SetError, "rule file")
 
 
 def parse_file(path: str | Path) -> n.SetFile:
