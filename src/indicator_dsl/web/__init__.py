@@ -31,11 +31,18 @@ class PortError(IndicatorError):
 def require_web() -> None:
     """Raise WebUnavailable, saying what to install, when a web dependency is missing."""
     missing = []
-    for module in ("starlette", "uvicorn", "multipart"):
+    import importlib.util
+
+    for module, package in (("starlette", "starlette"), ("uvicorn", "uvicorn"),
+                            ("python_multipart", "python-multipart")):
         try:
-            __import__(module)
-        except ImportError:
-            missing.append("python-multipart" if module == "multipart" else module)
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if module == "python_multipart" and not found:
+            found = importlib.util.find_spec("multipart") is not None
+        if not found:
+            missing.append(package)
     if missing:
         raise WebUnavailable(Diagnostic(
             ERROR, f"cannot start the web app: {', '.join(missing)} not installed",

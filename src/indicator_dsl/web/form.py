@@ -515,9 +515,28 @@ def result_view(scorer, prepared: Prepared, evaluation: Evaluation) -> dict:
     for entry in missing_list:
         entry["stake"] = plain(entry["stake"])
 
+    # A leaf that fails only because facts are still to be entered is "pending", and
+    # so is a group whose failures are all pending: the page says 待填写, not 无法评分.
+    waiting = {code for entry in stakes.values() for code in entry["codes"]}
+    pending = set()
+    results = evaluation.by_code()
+    for r in reversed(evaluation.indicators):
+        if r.status != FAILED:
+            continue
+        if r.is_leaf:
+            if r.code in waiting and r.code not in leaf_errors and not any(
+                    p for p, msgs in field_errors.items()
+                    if any(m["message"].startswith(f"{r.code}:") for m in msgs)):
+                pending.add(r.code)
+        else:
+            node = checked.by_code[r.code]
+            failed = [c.code for c in node.children if results[c.code].status == FAILED]
+            if failed and all(c in pending for c in failed):
+                pending.add(r.code)
     by_code = {}
     for r in evaluation.indicators:
         by_code[r.code] = {
+            "pending": r.code in pending,
             "score": shown_score(r), "status": r.status, "weight": plain(r.weight),
             "explanation": r.explanation if (r.is_leaf or r.status != SCORED or r.rescaled)
             else "", "subtotal": "" if r.is_leaf else subtotal_of(r),

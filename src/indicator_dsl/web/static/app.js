@@ -262,14 +262,14 @@
       var r = data.indicators[code];
       var section = $("ind-" + code);
       if (!section) return;
-      section.classList.remove("scored", "not_applicable", "error", "lost", "full");
-      section.classList.add(r.status);
+      section.classList.remove("scored", "not_applicable", "error", "lost", "full", "pending");
+      section.classList.add(r.pending ? "pending" : r.status);
       if (r.status === "scored") section.classList.add(r.lost !== "0" ? "lost" : "full");
       var score = section.querySelector('[data-score="' + code + '"]');
       score.textContent = r.status === "scored" ? "得 " + r.score + " 分" :
-        r.status === "not_applicable" ? "不适用" : "无法评分";
+        r.status === "not_applicable" ? "不适用" : r.pending ? "待填写" : "无法评分";
       var explanation = section.querySelector('[data-explanation="' + code + '"]');
-      if (explanation) explanation.textContent = r.explanation || "";
+      if (explanation) explanation.textContent = r.pending ? "" : (r.explanation || "");
       var flags = section.querySelector('[data-flags="' + code + '"]');
       if (flags) {
         flags.textContent = "";
