@@ -30,6 +30,8 @@ def indicator_doc(scorer, entry, node) -> dict:
                               "text": checked.text_of(point.rule)})
         elif node.rule is not None:
             rules.append({"label": None, "weight": None, "text": checked.text_of(node.rule)})
+    # The values the block defines (`let`), as written: the rule reads them by name.
+    lets = [checked.text_of(let) for let in node.node.lets]
     specs = field_specs(scorer)
     leaves = {leaf.code for leaf in node.walk() if leaf.is_leaf}
     facts = []
@@ -52,7 +54,7 @@ def indicator_doc(scorer, entry, node) -> dict:
         "children": [{"code": c.code, "name": c.name or "", "weight": plain(c.weight),
                       "leaf": c.is_leaf} for c in node.children],
         "explain": node.node.explain, "standard": node.node.standard,
-        "notes": list(node.node.notes), "rules": rules, "facts": facts,
+        "notes": list(node.node.notes), "rules": rules, "lets": lets, "facts": facts,
         "origins": list(checked.origins.get(node.code, ())),
         "source": _source(node, entry),
         "na_policy": node.node.na_policy,

@@ -538,8 +538,10 @@ def result_view(scorer, prepared: Prepared, evaluation: Evaluation) -> dict:
         by_code[r.code] = {
             "pending": r.code in pending,
             "score": shown_score(r), "status": r.status, "weight": plain(r.weight),
-            "explanation": r.explanation if (r.is_leaf or r.status != SCORED or r.rescaled)
-            else "", "subtotal": "" if r.is_leaf else subtotal_of(r),
+            # A failed leaf's message is shown at its field or under the leaf instead.
+            "explanation": "" if r.is_leaf and r.status == FAILED else r.explanation
+            if (r.is_leaf or r.status != SCORED or r.rescaled) else "",
+            "subtotal": "" if r.is_leaf else subtotal_of(r),
             "warnings": list(r.warnings),
             "lost": plain(r.lost) if r.is_leaf and r.status == SCORED else "0",
         }
