@@ -220,7 +220,16 @@ def _dumper():
         tag = "int" if _PLAIN_NUMBER.match(text) and "." not in text else "float"
         return dumper.represent_scalar(f"tag:yaml.org,2002:{tag}", text)
 
+    def text(dumper, value: str):
+        # YAML reads NEL and the Unicode line and paragraph separators as line breaks:
+        # such texts are written double-quoted, where they are escaped.
+        special = any(ch in "\x85\u2028\u2029" or (not ch.isprintable() and ch not in "\n")
+                      for ch in value)
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value,
+                                       style='"' if special else None)
+
     Dumper.add_representer(Decimal, decimal)
+    Dumper.add_representer(str, text)
     return Dumper
 
 
