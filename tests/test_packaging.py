@@ -86,3 +86,42 @@ def test_a_file_of_ones_own_wins_over_the_library(installed, tmp_path):
     done = _run(exe, "check", "uses.ind", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "(relative to the file)" in done.stdout
+
+
+def test_installed_package_serves_the_web_app(installed, tmp_path):
+    """The web app's pages, script and style sheet travel in the wheel, and `serve`
+    runs from a plain install (its packages are runtime dependencies)."""
+    import socket
+    import time
+    import urllib.request
+
+    wheel, exe, _ = installed
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for name in ("indicator_dsl/web/templates/set.html", "indicator_dsl/web/static/app.js",
+                 "indicator_dsl/web/static/app.css"):
+        assert name in names, name
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("INDICATOR_PATH", "PYTHONPATH")}
+    proc = subprocess.Popen([str(exe), "serve", str(tmp_path), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=tmp_path, env=env)
+    try:
+        assert f"127.0.0.1:{port}" in proc.stdout.readline()
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/app.js",
+                                            timeout=30) as resp:
+                    assert resp.status == 200 and b"localStorage" in resp.read()
+                break
+            except OSError:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/s/lib/national/2020/"
+                                    "self-evaluation.ind", timeout=30) as resp:
+            assert resp.status == 200
+    finally:
+        proc.terminate()
+        proc.wait(20)

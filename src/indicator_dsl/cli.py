@@ -88,6 +88,15 @@ def _parser() -> argparse.ArgumentParser:
     di.add_argument("old", metavar="OLD", help="the earlier set (.ind)")
     di.add_argument("new", metavar="NEW", help="the later set (.ind)")
     di.add_argument("--facts", metavar="DIR", help="a folder of facts files to score with both")
+
+    se = sub.add_parser("serve", help="a local web app: fill in facts, see scores live",
+                        description="Start a local web app (评分网页) for the sets in a folder, "
+                                    "the standard library and uploaded sets; prints its address.")
+    se.add_argument("target", metavar="SET_OR_FOLDER", nargs="?", default=".",
+                    help="a folder of .ind files or one .ind file (default: this folder)")
+    se.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    se.add_argument("--host", default="127.0.0.1",
+                    help="address to listen on (default 127.0.0.1: this computer only)")
     return parser
 
 
@@ -99,7 +108,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return EXIT_USAGE if exc.code not in (0, None) else EXIT_OK
     try:
         command = {"eval": _eval, "check": _check, "test": _test, "props": _props,
-                   "fmt": _fmt, "diff": _diff}[args.command]
+                   "fmt": _fmt, "diff": _diff, "serve": _serve}[args.command]
         return command(args)
     except IndicatorError as exc:
         _print_diagnostics(exc.diagnostics, quiet=False)
@@ -304,6 +313,12 @@ def _diff(args) -> int:
         for line in score_changes(old, new, folder):
             print(line)
     return EXIT_OK
+
+
+def _serve(args) -> int:
+    from .web import serve
+
+    return serve(Path(args.target), host=args.host, port=args.port)
 
 
 def _eval(args) -> int:
