@@ -421,3 +421,14 @@ def test_every_loader_error_is_an_indicator_error():
                          ("a: 1", ".bin")]:
         with pytest.raises(IndicatorError):
             loads_facts(data, f"p{suffix}", suffix)
+
+
+def test_an_evaluation_with_errors_has_no_total():
+    from indicator_dsl import loads_set
+
+    scorer = loads_set('fact ok: bool "资料齐全"\nA weight 5: ok -> full; else -> 0\n')
+    ev = scorer.evaluate(loads_facts("indicators:\n  A: {ok: true}\n  Z9: {ok: true}\n",
+                                     "f.yaml", ".yaml"))
+    assert not ev.ok and ev.total is None and ev.grade is None
+    assert ev.by_code()["A"].score == 5  # the leaf itself still scored
+    assert any("Z9" in d.message and d.message_cn for d in ev.errors)

@@ -167,3 +167,75 @@ def test_rounding_in_decimals_or_steps():
                  "X weight 1: 1\n")
     assert [(r.target, r.step) for r in tree.header.rounding] == [
         ("leaves", Decimal("0.1")), ("groups", Decimal("0.5")), ("total", Decimal(1))]
+
+
+# ------------------------------------------------ recovery keeps the other checks
+
+MISSING_SEMICOLON = """\
+fact rate: percent "执行率"
+B1 weight 80: rate >= 95% -> full
+              rate < 60% -> 0;
+              per 1% below -> -1% of weight; floor 0
+B2 weight 20: rate >= 95% -> full
+else -> 0
+"""
+
+
+def test_a_missing_semicolon_at_a_line_end_is_named_and_the_rule_read_whole():
+    from indicator_dsl.api import check_text
+
+    with pytest.raises(SetError) as info:
+        check_text(MISSING_SEMICOLON, "s.ind")
+    found = info.value.diagnostics
+    assert [(d.line, d.message) for d in found] == [
+        (2, "line 3 continues the rule above, but line 2 does not end with ';'"),
+        (5, "line 6 continues the rule above, but line 5 does not end with ';'")]
+    assert found[0].column == len("B1 weight 80: rate >= 95% -> full") + 1
+    assert "end line 2 with ';'" in found[0].hint
+    # read with the ';' in place, so no check error follows from the slip
+    assert not any("no clause" in d.message for d in found)
+
+
+def test_a_semicolon_is_not_suggested_before_a_new_statement():
+    with pytest.raises(SetError) as info:
+        parse("A weight 5: ok -> full\nB weight 5 ok -> full\n", "s.ind")
+    assert "does not end with ';'" not in info.value.diagnostics[0].message
+
+
+SEVERAL_PROBLEMS = """\
+total 100
+fact rate: percent "执行率"
+fact done: bool "完成"
+A "决策" weight 40 {
+  A1 weight 20: rate >= 95% -> full; else -> 0
+  A2 weight 15: done -> full; else -> 0
+}
+B "过程" weight 50 {
+  B1 weight 25: rat >= 1 -> full; else -> 0
+  B2 weight 25 : done -> full; else -> 0 ;;
+}
+C weight 10: rate >= 95% -> full
+"""
+
+
+def test_a_syntax_error_does_not_hide_the_checks_of_the_parts_that_parsed():
+    from indicator_dsl.api import check_text
+
+    with pytest.raises(SetError) as info:
+        check_text(SEVERAL_PROBLEMS, "s.ind")
+    by_line = {(d.line, d.severity): d.message for d in info.value.diagnostics}
+    assert "add up to 35" in by_line[(4, "error")]           # A's weights: A lost no line
+    assert "did you mean 'rate'" in by_line[(9, "error")]     # B1's name, beside the bad B2
+    assert "unexpected ';'" in by_line[(10, "error")]         # the syntax error itself
+    assert "no clause of C applies" in by_line[(12, "error")]  # C's bands
+    # B lost B2's line: its weights cannot be judged, so nothing is said of them
+    assert (8, "error") not in by_line
+
+
+def test_a_lost_declaration_silences_unknown_name_errors():
+    from indicator_dsl.api import check_text
+
+    text = 'fact rate percent "执行率"\nA weight 5: rate >= 95% -> full; else -> 0\n'
+    with pytest.raises(SetError) as info:
+        check_text(text, "s.ind")
+    assert [d.line for d in info.value.diagnostics] == [1]

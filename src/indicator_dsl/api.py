@@ -67,16 +67,13 @@ class IndicatorSet:
         return self._evaluator.scores(facts)
 
 
-# Check findings that stay meaningful when some lines were dropped for syntax errors.
-_RELIABLE_AFTER_SYNTAX_ERRORS = {"type", "name", "bands", "unreachable", "range", "duplicate", "step"}
-
-
 def check_text(text: str, path: str = "<string>") -> CheckedSet:
     """Parse and check; check problems are in ``.diagnostics``.
 
-    Syntax errors raise :class:`SetError`, together with the check errors of the
-    lines that did parse (those that cannot be caused by the dropped lines), so one
-    run reports every problem it can."""
+    Syntax errors raise :class:`SetError`, together with the check findings on the
+    parts that did parse and that the lines set aside could not have changed (weights
+    of groups that lost no line, names when no declaration was lost, the rules of
+    intact leaves …), so one run reports every problem it can."""
     linked = link(text, path)
     tree, problems = linked.tree, linked.diagnostics
     if not problems:
@@ -88,12 +85,52 @@ def check_text(text: str, path: str = "<string>") -> CheckedSet:
     if tree is not None:
         try:
             checked = check(tree, linked.sources)
-            found += [d for d in checked.diagnostics
-                      if d.is_error and d.code in _RELIABLE_AFTER_SYNTAX_ERRORS]
         except RecursionError:  # pragma: no cover - parser limits nesting
-            pass
+            checked = None
+        if checked is not None:
+            found += [d for d in checked.diagnostics
+                      if _unaffected(d, checked, linked.dropped, linked.sources)]
     found.sort(key=lambda d: (d.file != path, d.file or "", d.line or 0, d.column or 0))
     raise SetError(found)
+
+
+_DECLARATION = ("fact ", "let ", "rule ", "import ", "from ", "extends ")
+
+
+def _unaffected(d: Diagnostic, checked: CheckedSet, dropped: Dict[str, tuple],
+                sources) -> bool:
+    """Whether a check finding stands whatever the lines set aside for syntax errors
+    said: they could have been an indicator, a clause or a declaration."""
+    lines = dropped.get(d.file or "", ())
+    if not lines:
+        return True
+    if d.line is None:
+        return False
+    texts = sources.files[d.file].lines if d.file in sources.files else []
+    if d.code in ("name", "undeclared") and any(
+            texts[i - 1].strip().startswith(_DECLARATION) for i in lines if i <= len(texts)):
+        return False  # a lost declaration would have made the name known
+    extents = []  # (start, end, is_leaf, depth) of each indicator written in this file
+    for node in checked.walk():
+        span = node.node.span
+        if span is not None and span.file == d.file:
+            extents.append((span.line, span.end_line, node.is_leaf, node.depth))
+    holders = [e for e in extents if e[0] <= d.line <= e[1]]
+    if not holders:
+        # About the file as a whole (the total's weights): any lost line outside the
+        # indicators' blocks, or an indicator's own first line, could change it.
+        inside = [e for e in extents if e[3] == 1]
+        return all(any(start < line <= end for start, end, _, _ in inside) for line in lines)
+    start, end, is_leaf, _ = max(holders, key=lambda e: e[3])
+    # A leaf whose last line ends in ';' (or an operator) could have gone on to the next.
+    reach = end + 1 if is_leaf and end <= len(texts) and _continues(texts[end - 1]) else end
+    return not any(start <= line <= reach for line in lines)
+
+
+def _continues(line: str) -> bool:
+    from .parser import _CONTINUES, _code_part
+
+    return bool(_CONTINUES.search(_code_part(line)))
 
 
 def loads_set(text: str, path: str = "<string>") -> IndicatorSet:

@@ -32,6 +32,9 @@ NUMBER, BOOL, TEXT = "number", "bool", "text"
 
 DEFAULT_LEAF_STEP = Decimal("0.01")
 
+# Keywords a misspelt clause most likely meant (`els -> 0` reads as a fact named els).
+_CLAUSE_KEYWORDS = ("else", "full", "weight", "floor", "cap", "each", "per")
+
 # name: (min args, max args or None, argument type, result type)
 FUNCTIONS = {
     "ratio": (2, 2, NUMBER, NUMBER),
@@ -938,8 +941,10 @@ class _Checker:
             info = self.facts.get(name)
             codes = sorted({code for code, _ in uses})
             kind = "yes/no" if info is not None and info.kind == "bool" else "number"
+            keyword = did_you_mean(name, _CLAUSE_KEYWORDS)
             self.warn(f"fact {name!r} is not declared; it is read as a {kind} "
                       f"(used by {', '.join(codes)})", uses[0][1],
+                      f"did you mean the keyword `{keyword}`?" if keyword else
                       f"declare it: fact {name}: {'bool' if kind == 'yes/no' else 'number'} "
                       "\"中文名\"", code="undeclared")
 

@@ -265,8 +265,13 @@ class Evaluator:
                     file=checked.source.path, hint="end the grade list with a catch-all grade, "
                     "e.g. `grades 优 >= 90, 良 >= 80, 中 >= 60, 差`",
                     message_cn=f"总分{plain(total)}低于所有等级的下限，无法定级",
-                    hint_cn="请在等级划分末尾加上兜底等级，如 grades 优 >= 90, 良 >= 80, 中 >= 60, 差"))
+                    hint_cn="请在等级划分末尾加上兜底等级，如 grades 优 >= 90, 良 >= 80, 中 >= 60, 差",
+                    code="grade"))
         self._compare_published(facts, results, total, grade, diagnostics)
+        if any(d.is_error and d.code != "grade" for d in diagnostics):
+            # A result with errors has no total: a total beside an error would be handed
+            # in as if it counted (docs/api.md).
+            total = unrounded = grade = None
         project = {k: v.value for k, v in facts.project.items()}
         header = checked.header
         years = (header.year_from, header.year_to) if header.year_from else None

@@ -62,6 +62,8 @@ class Linked:
     # Every import/extends path as written, with the file it was found as and how
     # ("relative", "INDICATOR_PATH" or "library"): what `check` shows.
     found: List[Tuple[str, str, str]] = attrs.Factory(list)
+    # file -> the lines its parse set aside after syntax errors
+    dropped: Dict[str, Tuple[int, ...]] = attrs.Factory(dict)
 
 
 def library_dir() -> Path:
@@ -106,7 +108,8 @@ def link(text: str, path: str) -> Linked:
     main = SourceText(path, text)
     linker.sources = Sources(main)
     tree = linker.load_text(text, path, stack=())
-    return Linked(tree, linker.sources, linker.diagnostics, linker.origins, linker.found)
+    return Linked(tree, linker.sources, linker.diagnostics, linker.origins, linker.found,
+                  linker.dropped)
 
 
 class _Linker:
@@ -116,6 +119,7 @@ class _Linker:
         self.origins: Dict[str, List[str]] = {}
         self.loaded: Dict[str, Optional[n.SetFile]] = {}
         self.found: List[Tuple[str, str, str]] = []
+        self.dropped: Dict[str, Tuple[int, ...]] = {}
 
     def error(self, message, span, hint=None, source: SourceText = None):
         source = source or self.sources
@@ -127,6 +131,8 @@ class _Linker:
         self.diagnostics.extend(syntax)
         if tree is None:
             return None
+        if tree.dropped_lines:
+            self.dropped[path] = tree.dropped_lines
         return self.link_tree(tree, path, stack + (str(Path(path).resolve()),))
 
     def load_file(self, name: str, statement, stack) -> Optional[n.SetFile]:

@@ -432,6 +432,9 @@ class SetFile:
     extends: Optional[Extends] = None
     edits: Tuple[Edit, ...] = ()
     path: str = attrs.field(default="<string>", eq=False)
+    # Lines set aside after syntax errors (parsing went on without them): the checks that
+    # those lines could have changed are not reported.
+    dropped_lines: Tuple[int, ...] = attrs.field(default=(), eq=False)
 
 
 def walk(node):

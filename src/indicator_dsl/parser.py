@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import List, Optional, Tuple
 
+import attrs
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.visitors import Transformer_NonRecursive, v_args
@@ -187,11 +188,22 @@ _PARSING = threading.Lock()
 
 def _parse_lines(parser, postlex, source, lines, diagnostics, set_aside, path):
     tree = None
+    repaired: set = set()
     while True:
         try:
             tree = parser.parse("\n".join(lines))
             break
         except UnexpectedInput as exc:
+            missing = _missing_semicolon(exc, lines, repaired, path)
+            if missing is not None:
+                # Read the clause as the author meant it, so the rule is checked whole.
+                diagnostic, number, text = missing
+                diagnostics.append(diagnostic)
+                lines[number - 1] = text
+                repaired.add(number)
+                if len(diagnostics) >= MAX_SYNTAX_ERRORS:
+                    break
+                continue
             diagnostic, bad_lines = _describe(exc, postlex, source, lines)
             if not (set(bad_lines) & set_aside and _near_set_aside(bad_lines, set_aside)):
                 diagnostics.append(diagnostic)
@@ -206,9 +218,61 @@ def _parse_lines(parser, postlex, source, lines, diagnostics, set_aside, path):
     if tree is None:
         return None, diagnostics
     try:
-        return _Builder(path, source).build(tree), diagnostics
+        built = _Builder(path, source).build(tree)
     except _BuildError as exc:
         return None, diagnostics + exc.diagnostics
+    if set_aside:
+        built = attrs.evolve(built, dropped_lines=tuple(sorted(set_aside)))
+    return built, diagnostics
+
+
+# A line that can only be a clause of a rule, never a statement of its own.
+_CLAUSE_START = re.compile(r"^\s*(else|per|pro\s+rata|each|floor|cap|deduct\s+at\s+most|flag|"
+                           r"expect)\b|->|→")
+# A line that starts a statement of its own (an indicator, a declaration, a block item).
+_STATEMENT = re.compile(r'^\s*([^\s"]+\s+("[^"]*"\s+)?weight\b|(set|region|year|source|total|'
+                        r'grades|round|fact|let|rule|import|from|extends|override|remove|under|'
+                        r'explain|standard|note|score|point|when)\b|[{}])')
+# A line ending that already continues the statement on the next line.
+_CONTINUES = re.compile(r"(;|,|->|→|:|=|\+|-|\*|/|\(|\[|\{|\band|\bor|\bnot|\bof|\bin)\s*$")
+
+
+def _missing_semicolon(exc, lines, repaired, path):
+    """(diagnostic, line, repaired text) when the error is a clause on a line of its own
+    after a rule line that does not end with ';' — the commonest slip in a long rule."""
+    if not isinstance(exc, UnexpectedToken) or exc.token.type == "$END":
+        return None
+    line = exc.token.line
+    if not 2 <= line <= len(lines):
+        return None
+    here = _code_part(lines[line - 1])
+    if not here.strip() or _STATEMENT.match(here) or not _CLAUSE_START.search(here):
+        return None
+    previous = line - 1
+    while previous >= 1 and not _code_part(lines[previous - 1]).strip():
+        previous -= 1
+    if previous < 1 or previous in repaired:
+        return None
+    before = _code_part(lines[previous - 1])
+    if _CONTINUES.search(before) or ("->" not in before and "→" not in before
+                                      and ":" not in before):
+        return None
+    end = len(before.rstrip())
+    text = lines[previous - 1]
+    diagnostic = Diagnostic(
+        ERROR, f"line {line} continues the rule above, but line {previous} does not end "
+               "with ';'", file=path, line=previous, column=end + 1,
+        source_line=text, hint=f"end line {previous} with ';': a rule goes on to the next "
+                               "line only after ';' (or an operator)", code="syntax",
+        message_cn=f"第{line}行是上面规则的一部分，但第{previous}行末尾缺少“;”",
+        hint_cn=f"请在第{previous}行末尾加上“;”：规则只有在“;”（或运算符）之后才能换行接续")
+    return diagnostic, previous, text[:end] + ";" + text[end:]
+
+
+def _code_part(line: str) -> str:
+    """A line without its comment (quotes respected)."""
+    return _STRINGS_AND_COMMENTS.sub(lambda m: m.group(0) if m.group(0).startswith('"')
+                                     else "", line)
 
 
 # ------------------------------------------------------------ error handling
