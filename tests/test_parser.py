@@ -123,9 +123,17 @@ def test_all_syntax_errors_of_a_file_are_reported():
     assert lines == [2, 4]
 
 
-def test_full_width_punctuation_hint():
-    (d,) = _errors("X weight 5: x -> full；else -> 0\n")
-    assert "；" in d.message and "';'" in d.hint
+def test_full_width_punctuation_is_read_where_it_cannot_be_ambiguous():
+    plain = parse('X weight 5: rate(a, t) >= 1 -> full; else -> 0\n')
+    wide = parse('X weight 5：rate（a，t） >= 1 -> full；else -> 0\n')
+    assert wide == plain
+
+
+def test_other_full_width_punctuation_gets_a_hint():
+    (d,) = _errors('X weight 5: x == “有效” -> full; else -> 0\n')
+    assert "“" in d.message and "ASCII" in d.hint
+    (d,) = _errors("X weight 5: x -> full; else -> 0。\n")
+    assert "。" in d.message and "full stop" in d.hint
 
 
 def test_unclosed_block_is_reported_at_the_end():

@@ -187,19 +187,21 @@ STEP_PRO_RATA = "pro rata"
 
 @attrs.frozen
 class Step:
-    """``per 5% below [ref] -> delta [from base]``.
+    """``[subject] per 5% below [ref] -> delta [from base]``.
 
-    The subject and the default reference come from the nearest comparison
-    guard before the clause (``ratio(a, t) >= 1`` gives subject ``ratio(a, t)``
-    and reference ``1``).
+    Without a written subject, the subject and the default reference come from the
+    guard before the clause that says where full marks start (``ratio(a, t) >= 1``
+    gives subject ``ratio(a, t)`` and reference ``1``). ``around`` counts signed
+    steps on either side of the reference (「每高（低）0.1个百分点加（减）…」).
     """
 
     mode: str  # STEP_WHOLE, STEP_STARTED or STEP_PRO_RATA
     size: Expr
-    direction: str  # "below", "above" or "off"
+    direction: str  # "below", "above", "off" or "around"
     reference: Optional[Expr]
     delta: Expr
     base: Optional[Expr]
+    subject: Optional[Expr] = None
     span: Optional[Span] = _span()
 
 
@@ -257,8 +259,16 @@ class Expect:
     span: Optional[Span] = _span()
 
 
+@attrs.frozen
+class Published:
+    """``published``: the score the facts file gives as the report's (``published: 5.5``),
+    for the indicators a partial table (节选) does not spell out."""
+
+    span: Optional[Span] = _span()
+
+
 Clause = Union[Guarded, Otherwise, Result, Step, Each, Floor, Cap, DeductAtMost, Flag, Let,
-               Expect]
+               Expect, Published]
 
 
 @attrs.frozen
@@ -286,6 +296,15 @@ class FactDecl:
     type: FactType
     domain: Optional[Interval]
     label: Optional[str]
+    span: Optional[Span] = _span()
+
+
+@attrs.frozen
+class Require:
+    """``require done + undone == total "…"``: facts that must agree, checked before scoring."""
+
+    condition: Expr
+    message: Optional[str]
     span: Optional[Span] = _span()
 
 
@@ -325,6 +344,9 @@ class Indicator:
     points: Tuple[Point, ...] = ()
     children: Tuple["Indicator", ...] = ()
     na_policy: Optional[str] = None  # NA_RESCALE (default) or NA_SHARE, for a group
+    requires: Tuple[Require, ...] = ()
+    # In a set that extends another: ("after" | "before", CODE) for a new top-level node.
+    placement: Optional[Tuple[str, str]] = None
     span: Optional[Span] = _span()
 
     @property
@@ -396,6 +418,7 @@ class Override:
     points: Tuple[Point, ...] = ()
     children: Tuple["Indicator", ...] = ()
     na_policy: Optional[str] = None
+    requires: Tuple[Require, ...] = ()
     span: Optional[Span] = _span()
 
 
@@ -431,7 +454,10 @@ class SetFile:
     imports: Tuple[Import, ...] = ()
     extends: Optional[Extends] = None
     edits: Tuple[Edit, ...] = ()
+    requires: Tuple[Require, ...] = ()
     path: str = attrs.field(default="<string>", eq=False)
+    # The keywords the file is written in, "en" or "zh": what `fmt` keeps.
+    spelling: str = attrs.field(default="en", eq=False)
     # Lines set aside after syntax errors (parsing went on without them): the checks that
     # those lines could have changed are not reported.
     dropped_lines: Tuple[int, ...] = attrs.field(default=(), eq=False)

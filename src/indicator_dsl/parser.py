@@ -20,6 +20,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.visitors import Transformer_NonRecursive, v_args
 
+from . import keywords as _keywords
 from . import nodes as n
 from .errors import ERROR, Diagnostic, FileAccessError, SetError, SourceText
 
@@ -29,11 +30,18 @@ MAX_NESTING = 64
 
 # Tokens after which a newline does not end the statement.
 _CONTINUATION = {
-    "SEMICOLON", "COMMA", "ARROW", "COLON", "EQUAL", "COMP_OP", "ADD_OP", "MUL_OP",
-    "_OF", "_AND", "_OR", "_NOT", "_IN", "LPAR", "LSQB", "LBRACE",
+    "_SEMICOLON", "_COMMA", "ARROW", "_COLON", "_EQUAL", "COMP_OP", "ADD_OP", "MUL_OP",
+    "_OF", "AND", "OR", "NOT", "IN", "_LPAR", "_LSQB", "_LBRACE",
+    "_CN_AND", "_CN_OR", "_CN_NOT", "_CN_IN", "CN_SIGN", "CN_SHARE", "CN_STEP", "_CN_THAN",
 }
-_OPENERS = {"LPAR", "LSQB"}
-_CLOSERS = {"RPAR", "RSQB"}
+# Terminals whose own patterns hold both spellings (bonus/加分项, na/不适用 …).
+_BILINGUAL = {"BONUS", "NA", "FLAG_OVER", "PROPERTY", "DECIMALS"}
+_ENGLISH_KEYWORDS = frozenset(
+    {k.english for k in _keywords.KEYWORDS if " " not in k.english} |
+    {"per", "pro", "rata", "whole", "started", "deduct", "at", "most", "around", "published",
+     "require", "after", "before", "when", "share", "equally", "rescale", "bonus", "na"})
+_OPENERS = {"_LPAR", "_LSQB"}
+_CLOSERS = {"_RPAR", "_RSQB"}
 
 
 def grammar_text() -> str:
@@ -59,22 +67,34 @@ class _NewlinePostLexer:
         self.previous: Optional[Token] = None
         self.joined: Optional[Token] = None  # the token a swallowed newline followed
         self.depth_exceeded: Optional[Token] = None
+        self.keywords = [0, 0]  # English and Chinese keywords seen: the file's spelling
+
+    @property
+    def spelling(self) -> str:
+        english, chinese = self.keywords
+        return "zh" if chinese > english else "en"
 
     def process(self, stream):
         previous = None
         depth = 0
         self.previous = None
         self.joined = None
+        self.keywords = [0, 0]
         for token in stream:
+            if token.type.startswith(("_CN_", "CN_")) or (
+                    token.type in _BILINGUAL and not token.value.isascii()):
+                self.keywords[1] += 1
+            elif token.type != "NAME" and token.value in _ENGLISH_KEYWORDS:
+                self.keywords[0] += 1
             if token.type == "_NL":
                 if previous is not None and previous.type in _CONTINUATION \
-                        and previous.type not in ("SEMICOLON", "COMMA", "LBRACE"):
+                        and previous.type not in ("_SEMICOLON", "_COMMA", "_LBRACE"):
                     self.joined = previous
                 if depth > 0 or previous is None or previous.type in _CONTINUATION \
                         or previous.type == "_NL":
                     continue
                 self.joined = None
-            elif token.type == "RBRACE" and previous is not None and previous.type != "_NL":
+            elif token.type == "_RBRACE" and previous is not None and previous.type != "_NL":
                 newline = Token.new_borrow_pos("_NL", "\n", token)
                 self.previous = previous = newline
                 yield newline
@@ -82,7 +102,7 @@ class _NewlinePostLexer:
                 depth += 1
                 if depth > MAX_NESTING:
                     self.depth_exceeded = token
-                    raise UnexpectedToken(token, {"RPAR"})
+                    raise UnexpectedToken(token, {"_RPAR"})
             elif token.type in _CLOSERS:
                 depth = max(0, depth - 1)
             self.previous = previous = token
@@ -218,7 +238,7 @@ def _parse_lines(parser, postlex, source, lines, diagnostics, set_aside, path):
     if tree is None:
         return None, diagnostics
     try:
-        built = _Builder(path, source).build(tree)
+        built = _Builder(path, source, postlex.spelling).build(tree)
     except _BuildError as exc:
         return None, diagnostics + exc.diagnostics
     if set_aside:
@@ -281,10 +301,10 @@ _TERMINAL_NAMES = {
     "NAME": "a name", "NUMBER": "a number", "PERCENT": "a percentage", "STRING": "a quoted text",
     "_NL": "the end of the line", "$END": "the end of the file", "ARROW": "'->'",
     "COMP_OP": "a comparison (>=, <, == …)", "ADD_OP": "'+' or '-'", "MUL_OP": "'*' or '/'",
-    "SEMICOLON": "';'", "COMMA": "','", "COLON": "':'", "LPAR": "'('", "RPAR": "')'",
-    "LSQB": "'['", "RSQB": "']'", "LBRACE": "'{'", "RBRACE": "'}'", "EQUAL": "'='",
-    "DIRECTION": "below, above or off", "_OF": "'of'", "_AND": "'and'", "_OR": "'or'",
-    "_IN": "'in'", "_NOT": "'not'",
+    "_SEMICOLON": "';'", "_COMMA": "','", "_COLON": "':'", "_LPAR": "'('", "_RPAR": "')'",
+    "_LSQB": "'['", "_RSQB": "']'", "_LBRACE": "'{'", "_RBRACE": "'}'", "_EQUAL": "'='",
+    "DIRECTION": "below, above, off or around", "_OF": "'of'", "AND": "'and'", "OR": "'or'",
+    "IN": "'in'", "NOT": "'not'", "PLACE_AFTER": "'after'", "PLACE_BEFORE": "'before'",
 }
 
 _FULL_WIDTH = {"；": ";", "，": ",", "（": "(", "）": ")", "：": ":", "“": '"', "”": '"',
@@ -292,7 +312,7 @@ _FULL_WIDTH = {"；": ";", "，": ",", "（": "(", "）": ")", "：": ":", "“"
                "＜": "<", "。": "", "　": " "}
 
 
-_FIRST = ["RBRACE", "ARROW", "SEMICOLON", "RPAR", "RSQB", "COLON", "_NL", "NUMBER", "NAME",
+_FIRST = ["_RBRACE", "ARROW", "_SEMICOLON", "_RPAR", "_RSQB", "_COLON", "_NL", "NUMBER", "NAME",
           "STRING", "WEIGHT", "COMP_OP"]
 
 
@@ -303,7 +323,7 @@ def _human_expected(expected) -> str:
     for term in terms:
         if term in _TERMINAL_NAMES:
             name = _TERMINAL_NAMES[term]
-        elif term.isupper() and not term.startswith("_"):
+        elif term.isupper() and not term.startswith(("_", "CN_")):
             name = f"'{term.lower()}'"
         else:
             continue
@@ -392,7 +412,7 @@ def _describe(exc: UnexpectedInput, postlex: _NewlinePostLexer, source: SourceTe
 
 
 def _after(token: Token) -> set:
-    if token.type in ("SEMICOLON", "COLON"):
+    if token.type in ("_SEMICOLON", "_COLON"):
         return {"NAME"} | {"ARROW"} if False else {"NAME", "NUMBER"}
     return {"NAME", "NUMBER", "PERCENT"}
 
@@ -400,11 +420,11 @@ def _after(token: Token) -> set:
 def _hint_for(token: Token, exc: UnexpectedToken, previous: Optional[Token]) -> Optional[str]:
     expected = exc.accepts or exc.expected
     value = token.value
-    if "WEIGHT" in expected and token.type in ("NAME", "NUMBER", "COLON"):
+    if "WEIGHT" in expected and token.type in ("NAME", "NUMBER", "_COLON"):
         return 'an indicator is written: CODE "名称" weight N: rule   (or { … } for a block)'
-    if token.type == "EQUAL" or value == "=":
+    if token.type == "_EQUAL" or value == "=":
         return "compare with == ; `=` only names a value in `let x = …`"
-    if "ARROW" in expected and token.type in ("SEMICOLON", "_NL"):
+    if "ARROW" in expected and token.type in ("_SEMICOLON", "_NL"):
         return "a clause is `condition -> score`; `else -> score` ends a chain"
     from .formatter import KEYWORDS
 
@@ -452,10 +472,19 @@ def _tok_span(token: Token, path: str) -> n.Span:
 
 
 def _number(text: str) -> Decimal:
+    text = text.rstrip("分")
     try:
         return Decimal(text)
     except InvalidOperation:  # pragma: no cover - the lexer admits only digits
         raise ValueError(text)
+
+
+def _percent(text: str) -> Decimal:
+    """5% / 5％ / 5个百分点 → 0.05, exactly."""
+    for suffix in ("个百分点", "%", "％"):
+        if text.endswith(suffix):
+            return _number(text[: -len(suffix)]) / 100
+    raise ValueError(text)  # pragma: no cover - the lexer admits only these
 
 
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
@@ -469,9 +498,10 @@ def _unquote(token: Token) -> str:
 class _Builder(Transformer_NonRecursive):
     """lark tree → nodes. Checks that need only one statement happen here."""
 
-    def __init__(self, path: str, source: SourceText):
+    def __init__(self, path: str, source: SourceText, spelling: str = "en"):
         super().__init__()
         self.path = path
+        self.spelling = spelling
         self.source_text = source
         self.problems: List[Diagnostic] = []
 
@@ -503,7 +533,7 @@ class _Builder(Transformer_NonRecursive):
     def start(self, meta, items):
         header = {}
         header_spans = {}
-        facts, lets, defs, indicators, grades_seen = [], [], [], [], False
+        facts, lets, defs, indicators, grades_seen, requires = [], [], [], [], False, []
         rounding, imports, edits, extends = [], [], [], []
         for item in items:
             if item is None:
@@ -526,6 +556,8 @@ class _Builder(Transformer_NonRecursive):
                 lets.append(item)
             elif isinstance(item, n.RuleDef):
                 defs.append(item)
+            elif isinstance(item, n.Require):
+                requires.append(item)
             elif isinstance(item, n.Indicator):
                 indicators.append(item)
             elif isinstance(item, n.Import):
@@ -550,7 +582,7 @@ class _Builder(Transformer_NonRecursive):
             na_policy=header.get("when na"), spans=header_spans)
         return n.SetFile(h, tuple(facts), tuple(lets), tuple(defs), tuple(indicators),
                          tuple(imports), extends[0] if extends else None, tuple(edits),
-                         path=self.path)
+                         tuple(requires), path=self.path, spelling=self.spelling)
 
     # --- modules
     @v_args(meta=True)
@@ -614,7 +646,7 @@ class _Builder(Transformer_NonRecursive):
         if isinstance(body, tuple):
             body = [body]
         fields = {}
-        lists = {"note": [], "fact": [], "let": [], "point": [], "node": []}
+        lists = {"note": [], "fact": [], "let": [], "point": [], "node": [], "require": []}
         for item in body:
             if item[0] == "header":  # `when na: …`
                 item = ("when na", item[2], item[3])
@@ -630,11 +662,12 @@ class _Builder(Transformer_NonRecursive):
                           notes=tuple(lists["note"]), facts=tuple(lists["fact"]),
                           lets=tuple(lists["let"]), rule=fields.get("score"),
                           points=tuple(lists["point"]), children=tuple(lists["node"]),
-                          na_policy=fields.get("when na"), span=self._span(meta))
+                          na_policy=fields.get("when na"), requires=tuple(lists["require"]),
+                          span=self._span(meta))
 
     def _weight(self, token: Token) -> n.Number:
         if token.type == "PERCENT":
-            return n.Number(_number(token.value[:-1]) / 100, True, span=_tok_span(token, self.path))
+            return n.Number(_percent(token.value), True, span=_tok_span(token, self.path))
         return n.Number(_number(token.value), span=_tok_span(token, self.path))
 
     def recovered(self, items):
@@ -813,12 +846,18 @@ class _Builder(Transformer_NonRecursive):
         if rest and isinstance(rest[0], Token) and rest[0].type == "BONUS":
             bonus = True
             rest.pop(0)
+        placement = None
+        if rest and isinstance(rest[0], tuple) and rest[0][0] == "placement":
+            placement = rest.pop(0)[1]
+        elif rest and rest[0] is None:
+            rest.pop(0)
         body = rest[0]
         span = self._span(meta)
         if isinstance(body, n.Rule):
-            return n.Indicator(code, name, weight, bonus, rule=body, span=span)
+            return n.Indicator(code, name, weight, bonus, rule=body, placement=placement,
+                               span=span)
         fields = {"explain": None, "standard": None}
-        notes, facts, lets, points, children, rules = [], [], [], [], [], []
+        notes, facts, lets, points, children, rules, requires = [], [], [], [], [], [], []
         na_policy = None
         for item in body:
             if item[0] == "header":  # `when na: …` inside a group
@@ -843,6 +882,8 @@ class _Builder(Transformer_NonRecursive):
                 children.append(value)
             elif kind == "score":
                 rules.append(value)
+            elif kind == "require":
+                requires.append(value)
         if len(rules) > 1:
             self._problem(f"{code} has more than one `score:` rule", rules[1].span,
                           "join the clauses into one rule with ';'")
@@ -852,7 +893,7 @@ class _Builder(Transformer_NonRecursive):
                           f"{code} has no children", span)
         return n.Indicator(code, name, weight, bonus, fields["explain"], fields["standard"],
                            tuple(notes), tuple(facts), tuple(lets), rule, tuple(points),
-                           tuple(children), na_policy, span=span)
+                           tuple(children), na_policy, tuple(requires), placement, span=span)
 
     def block(self, items):
         out = []
@@ -869,6 +910,8 @@ class _Builder(Transformer_NonRecursive):
                 out.append(("node", item, item.span))
             elif isinstance(item, n.Rule):
                 out.append(("score", item, item.span))
+            elif isinstance(item, n.Require):
+                out.append(("require", item, item.span))
             elif isinstance(item, list):
                 out.extend(item)
             else:
@@ -877,7 +920,7 @@ class _Builder(Transformer_NonRecursive):
 
     @v_args(meta=True)
     def when_na(self, meta, items):
-        return ("header", "when na", items[1], self._span(meta))
+        return ("header", "when na", items[-1], self._span(meta))
 
     def na_rescale(self, _):
         return n.NA_RESCALE
@@ -930,8 +973,16 @@ class _Builder(Transformer_NonRecursive):
 
     @v_args(meta=True)
     def step(self, meta, items):
-        mode, size, direction, reference, _arrow, delta, base = items
-        return n.Step(mode, size, direction.value, reference, delta, base, span=self._span(meta))
+        subject, mode, size, direction, reference, _arrow, delta, base = items
+        return n.Step(mode, size, direction.value, reference, delta, base, subject,
+                      span=self._span(meta))
+
+    @v_args(meta=True)
+    def step_cn(self, meta, items):
+        subject, reference, word, size, mode, _arrow, delta, base = items
+        return n.Step(_CN_MODES[mode.value.rstrip("计")] if mode is not None else n.STEP_WHOLE,
+                      size, _cn_direction(word.value), reference, delta, base, subject,
+                      span=self._span(meta))
 
     def step_whole(self, _):
         return n.STEP_WHOLE
@@ -955,8 +1006,34 @@ class _Builder(Transformer_NonRecursive):
         return n.Floor(items[0], span=self._span(meta))
 
     @v_args(meta=True)
+    def floor_zero(self, meta, items):  # 扣完为止
+        return n.Floor(n.Number(Decimal(0), span=self._span(meta)), span=self._span(meta))
+
+    @v_args(meta=True)
     def cap(self, meta, items):
         return n.Cap(items[0], span=self._span(meta))
+
+    @v_args(meta=True)
+    def cap_full(self, meta, items):  # 加满为止, 以满分为限
+        return n.Cap(n.Full(span=self._span(meta)), span=self._span(meta))
+
+    @v_args(meta=True)
+    def published(self, meta, items):
+        return n.Published(span=self._span(meta))
+
+    @v_args(meta=True)
+    def require(self, meta, items):
+        condition, message = items[0], items[1] if len(items) > 1 else None
+        return n.Require(condition, _unquote(message) if message is not None else None,
+                         span=self._span(meta))
+
+    def placement(self, items):
+        if items[0].type in ("PLACE_AFTER", "PLACE_BEFORE"):  # after B / before B
+            which, code = items
+        else:  # 排在 B 之后 / 之前
+            code, which = items
+        side = "after" if which.type in ("PLACE_AFTER", "CN_AFTER") else "before"
+        return ("placement", (side, code.value))
 
     @v_args(meta=True)
     def deduct_max(self, meta, items):
@@ -1031,12 +1108,38 @@ class _Builder(Transformer_NonRecursive):
         return n.Unary(op.value, operand, span=self._span(meta))
 
     @v_args(meta=True)
+    def unary_cn(self, meta, items):
+        sign, operand = items
+        if sign.value == "得":  # 得 4: the score itself
+            return operand
+        return self._signed(meta, sign, operand)
+
+    def _signed(self, meta, sign, operand):
+        op = "-" if sign.value == "扣" else "+"
+        if op == "-" and isinstance(operand, n.Number) and operand.value >= 0 \
+                and not operand.value.is_signed():
+            return n.Number(-operand.value, operand.is_percent, span=self._span(meta))
+        return n.Unary(op, operand, span=self._span(meta))
+
+    @v_args(meta=True)
+    def share_cn(self, meta, items):
+        word, share = items
+        whole = n.Full() if "满分" in word.value else n.WeightRef()
+        value = n.Binary("of", share, whole, span=self._span(meta))
+        return n.Unary("-", value, span=self._span(meta)) if word.value.startswith("扣") \
+            else value
+
+    @v_args(meta=True)
+    def zero_cn(self, meta, items):
+        return n.Number(Decimal(0), span=self._span(meta))
+
+    @v_args(meta=True)
     def number(self, meta, items):
         return n.Number(_number(items[0].value), span=self._span(meta))
 
     @v_args(meta=True)
     def percent(self, meta, items):
-        return n.Number(_number(items[0].value[:-1]) / 100, True, span=self._span(meta))
+        return n.Number(_percent(items[0].value), True, span=self._span(meta))
 
     @v_args(meta=True)
     def string(self, meta, items):
@@ -1068,9 +1171,29 @@ class _Builder(Transformer_NonRecursive):
 
     @v_args(meta=True)
     def call(self, meta, items):
-        func = items[0].value
+        func = _CN_FUNCTIONS.get(items[0].value, items[0].value)
         args = tuple(a for a in items[1:] if a is not None)
         return n.Call(func, args, span=self._span(meta))
+
+
+def _cn_direction(word: str) -> str:
+    """每低于 → below, 每高于 → above, 每偏离 → off, 每高（低）→ around."""
+    body = word[1:]
+    if "或" in body or "（" in body or "(" in body:
+        return "around"
+    if body.startswith(("偏离", "相差")):
+        return "off"
+    if body.startswith(("低", "减少", "下降", "降低", "少")):
+        return "below"
+    return "above"
+
+
+_CN_MODES = {"按整档": n.STEP_WHOLE, "不足一档按一档": n.STEP_STARTED,
+             "不满一档按一档": n.STEP_STARTED, "按比例": n.STEP_PRO_RATA}
+
+# Chinese function names → the functions they name (keywords.FUNCTIONS).
+_CN_FUNCTIONS = {spelling: english for english, spellings in _keywords.FUNCTIONS.items()
+                 for spelling in spellings}
 
 
 MONEY_UNITS = {"元": Decimal(1), "千元": Decimal(1000), "万元": Decimal(10000),
