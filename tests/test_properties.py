@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from indicator_dsl import Evaluation, IndicatorError, loads_facts, loads_set
 from indicator_dsl import nodes as n
-from indicator_dsl.formatter import format_expr, format_set
+from indicator_dsl.formatter import spelled, format_expr, format_set
 from indicator_dsl.parser import parse
 
 
@@ -39,6 +39,7 @@ set region year source total grades round fact let rule weight bonus explain sta
 score point share else per whole started pro rata below above off each from floor cap deduct
 at most flag over if na and or not in of true false full to leaves groups decimals decimal
 number percent count bool text money level ratio min max sum mean abs clamp linear assess
+around published require after before
 """.split())
 
 NAME_POOL = ["a", "b", "rate", "actual", "target", "满意度", "完成率", "x1", "_y", "C114",
@@ -128,8 +129,10 @@ clauses = st.one_of(
     st.builds(n.Otherwise, outcomes),
     st.builds(n.Result, small_exprs),
     st.builds(n.Step, st.sampled_from([n.STEP_WHOLE, n.STEP_STARTED, n.STEP_PRO_RATA]),
-              small_exprs, st.sampled_from(["below", "above", "off"]), optional(small_exprs),
-              small_exprs, optional(small_exprs)),
+              small_exprs, st.sampled_from(["below", "above", "off", "around"]),
+              optional(small_exprs), small_exprs, optional(small_exprs),
+              optional(small_exprs)),
+    st.just(n.Published()),
     st.builds(n.Each, small_exprs, small_exprs, optional(small_exprs)),
     st.builds(n.Floor, small_exprs),
     st.builds(n.Cap, small_exprs),
@@ -160,6 +163,7 @@ def fact_decls(draw):
 
 
 lets = st.builds(n.Let, names, optional(nonempty_texts), small_exprs)
+requires = st.builds(n.Require, small_exprs, optional(texts))
 
 POINT_LABELS = st.one_of(st.sampled_from([chr(c) for c in range(0x2460, 0x2474)]), names,
                          nonempty_texts)
@@ -191,6 +195,7 @@ def details(draw):
         notes=tuple(draw(st.lists(texts, max_size=2))),
         facts=tuple(draw(st.lists(fact_decls(), max_size=2))),
         lets=tuple(draw(st.lists(lets, max_size=2))),
+        requires=tuple(draw(st.lists(requires, max_size=1))),
     )
 
 
@@ -253,6 +258,7 @@ def set_files(draw):
         facts=tuple(draw(st.lists(fact_decls(), max_size=3))),
         lets=tuple(draw(st.lists(lets, max_size=2))),
         indicators=roots,
+        requires=tuple(draw(st.lists(requires, max_size=2))),
     )
 
 
@@ -287,6 +293,36 @@ def test_set_round_trip(setfile):
 def test_format_is_idempotent(setfile):
     text = format_set(setfile)
     assert format_set(parse(text, "set.ind")) == text
+
+
+# The same round trips written in the Chinese keywords (权重, 满分, 每低于, 扣完为止 …).
+
+@_settings(200)
+@given(exprs)
+def test_expression_round_trip_in_chinese(expr):
+    with spelled("zh"):
+        text = f"X 权重 5: {format_expr(expr)}\n"
+    parsed = parse(text, "expr.ind")
+    assert parsed.indicators[0].rule.clauses == (n.Result(expr),), text
+
+
+@_settings(150)
+@given(rules)
+def test_rule_round_trip_in_chinese(rule):
+    tree = n.SetFile(n.Header(), indicators=(n.Indicator("X", None, n.Number(Decimal(5)),
+                                                          rule=rule),))
+    text = format_set(tree, "zh")
+    assert parse(text, "rule.ind").indicators[0].rule == rule, text
+
+
+@_settings(60)
+@given(set_files())
+def test_set_round_trip_in_chinese(setfile):
+    text = format_set(setfile, "zh")
+    parsed = parse(text, "set.ind")
+    assert parsed == setfile, text
+    assert parsed.spelling == "zh"
+    assert format_set(parsed, "en") == format_set(setfile), "converting back gives English"
 
 
 def test_round_trip_generators_are_not_vacuous():

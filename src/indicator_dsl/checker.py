@@ -189,6 +189,7 @@ class CheckedSet:
     diagnostics: List[Diagnostic]
     origins: Dict[str, List[str]] = attrs.Factory(dict)  # code -> where its parts come from
     imports: List[Tuple[str, str, str]] = attrs.Factory(list)  # (as written, file, how found)
+    root_scope: Optional["Scope"] = None  # the set's own names, for set-level `require`s
 
     @property
     def header(self) -> n.Header:
@@ -280,12 +281,17 @@ class _Checker:
         for node in [x for r in roots for x in r.walk()]:
             if node.is_leaf:
                 self._check_leaf(node)
+        if self.file.requires:
+            holder = CheckedIndicator("set", None, Decimal(0), n.Indicator(
+                "set", None, n.Number(Decimal(0))), None, 0, self.root_scope,
+                source=self.source.path)
+            self._check_requires(self.file.requires, self.root_scope, holder)
         self._check_rule_definitions()
         self._report_undeclared()
         self._report_labels()
         return CheckedSet(self.file, self.source, roots, self.by_code, total, header.grades,
                           leaf_step, group_step, steps.get("total"), self.facts,
-                          self.diagnostics)
+                          self.diagnostics, root_scope=self.root_scope)
 
     # --- declarations
     def _collect_declared(self, indicators):
@@ -364,6 +370,7 @@ class _Checker:
             self.by_code[node.code] = checked
         checked.children = [self._build(child, checked, scope, depth + 1)
                             for child in node.children]
+        self._check_requires(node.requires, scope, checked)
         if checked.children:
             if node.rule is not None or node.points:
                 self.error(f"{node.code} has child indicators and its own rule", node.span,
@@ -489,7 +496,8 @@ class _Checker:
                 else:
                     scope.names[clause.name] = LetInfo(clause, scope)
                 continue
-            is_deciding = isinstance(clause, (n.Guarded, n.Otherwise, n.Result, n.Step, n.Each))
+            is_deciding = isinstance(clause, (n.Guarded, n.Otherwise, n.Result, n.Step, n.Each,
+                                              n.Published))
             if is_deciding:
                 deciding += 1
                 if decided_by is not None:
@@ -512,6 +520,8 @@ class _Checker:
             elif isinstance(clause, n.Step):
                 self._check_step(clause, guards, scope, leaf)
                 self._check_percent_delta(clause.delta, weight)
+                decided_by = decided_by or clause
+            elif isinstance(clause, n.Published):
                 decided_by = decided_by or clause
             elif isinstance(clause, n.Each):
                 self._expect(clause.count, NUMBER, scope, leaf, "a count")
@@ -551,16 +561,28 @@ class _Checker:
         size = self._constant(step.size)
         if size is not None and size <= 0:
             self.error("a step size must be above 0", step.size.span)
-        subject = step_subject(guards, step.direction)
+        if step.subject is not None:
+            self._expect(step.subject, NUMBER, scope, leaf, "a step's subject")
+        if step.direction == "around" and step.base is None:
+            self.error("`per … around` needs the score at the reference: `from BASE`",
+                       step.span, f"e.g. `per {self._describe(step.size)} around "
+                       f"{self._describe(step.reference) if step.reference else 'REF'} -> 0.05 "
+                       "from 5; floor 0; cap full`", code="step")
+        subject = step_subject(guards, step.direction, step.subject)
         if subject is None:
             self.error(f"`per … {step.direction}` needs a subject: the value whose distance is "
                        "counted", step.span,
                        "put a comparison before it, e.g. `rate >= 95% -> full; per 1% below "
-                       "-> -0.1`", code="step")
+                       "-> -0.1`, or write it first: `rate per 1% below 95% -> -0.1`",
+                       code="step")
         elif step.reference is None and subject[1] is None:
             self.error(f"`per … {step.direction}` needs a reference value", step.span,
                        f"write it after `{step.direction}`, e.g. `per 1% {step.direction} 95%`",
                        code="step")
+
+    def _check_requires(self, requires, scope: Scope, owner: CheckedIndicator):
+        for require in requires:
+            self._expect(require.condition, BOOL, scope, owner, "a `require`")
 
     def _check_percent_delta(self, delta, weight: Decimal):
         """`-1%` as a deduction is 0.01 points, which is what 「扣1%」 means only on a weight
@@ -594,6 +616,8 @@ class _Checker:
                     return
                 guards.append(clause)
             elif isinstance(clause, n.Step):
+                if clause.direction == "around":
+                    return
                 try:
                     distance, subject, reference = analysis.step_distance(clause, guards)
                 except _Unanalysable:
@@ -606,15 +630,17 @@ class _Checker:
                 return
 
     def _report_dead_step(self, step: n.Step, guards, subject: Bounds, reference: Bounds):
-        guard = step_guard(guards, step.direction)
-        subject_expr, _ = step_subject(guards, step.direction)
-        pct = is_percent_like(subject_expr, None) or _has_percent_literal(guard.condition)
+        guard = step_guard(guards, step.direction, step.subject)
+        subject_expr, _ = step_parts(step, guards)
+        pct = is_percent_like(subject_expr, None) or (
+            guard is not None and _has_percent_literal(guard.condition)) or \
+            (step.reference is not None and _has_percent_literal(step.reference))
         fmt = (lambda v: _percent_text(v)) if pct else plain
         where = iv.Interval(subject.lo, subject.hi, True, True).show(fmt)
         ref = fmt(reference.lo) if reference.lo == reference.hi else \
             iv.Interval(reference.lo, reference.hi).show(fmt)
         side = {"below": "below", "above": "above", "off": "away from"}[step.direction]
-        origin = "" if step.reference is not None else (
+        origin = "" if step.reference is not None or guard is None else (
             f" (taken from the guard `{self._describe(guard.condition)}`"
             f"{', line ' + str(guard.condition.span.line) if guard.condition.span else ''})")
         # Where counting should start: the end of the subject's range the step moves from.
@@ -1064,7 +1090,7 @@ def constant_value(expr) -> Optional[Decimal]:
 
 # For each step direction, the comparisons (written subject OP reference) that say where
 # full marks start: `rate >= 95%` for steps below, `cost <= budget` above, `x == 100%` off.
-_ORIENTED = {"below": (">=", ">"), "above": ("<=", "<"), "off": ("==",)}
+_ORIENTED = {"below": (">=", ">"), "above": ("<=", "<"), "off": ("==",), "around": ("==",)}
 _MIRRORED = {">=": "<=", ">": "<", "<=": ">=", "<": ">", "==": "==", "!=": "!="}
 
 
@@ -1075,13 +1101,18 @@ def _subject_and_reference(cond: n.Compare) -> Tuple[n.Expr, n.Expr, str]:
     return cond.left, cond.right, cond.op
 
 
-def step_guard(guards, direction: Optional[str] = None) -> Optional[n.Guarded]:
+def step_guard(guards, direction: Optional[str] = None,
+               subject: Optional[n.Expr] = None) -> Optional[n.Guarded]:
     """The guard a ``per`` clause takes its subject (and default reference) from.
 
     The nearest earlier guard that states where full marks start for the step's
     direction (``rate >= 95%`` for ``per … below``), so a rule written in the prose
     order 「95%以上满分；60%以下不得分；每低1%扣…」 counts from 95%, not from 60%; without
-    one, the nearest comparison or band."""
+    one, the nearest comparison or band. With a written ``subject``, only guards on that
+    subject count."""
+    if subject is not None:
+        guards = [g for g in guards if isinstance(g.condition, n.Compare) and
+                  g.condition.op != "!=" and _subject_and_reference(g.condition)[0] == subject]
     if direction is not None:
         oriented = [g for g in reversed(guards) if isinstance(g.condition, n.Compare) and
                     g.condition.op != "!=" and
@@ -1098,12 +1129,22 @@ def step_guard(guards, direction: Optional[str] = None) -> Optional[n.Guarded]:
     return None
 
 
-def step_subject(guards, direction: Optional[str] = None
-                 ) -> Optional[Tuple[n.Expr, Optional[n.Expr]]]:
-    """(subject, reference) for a ``per`` clause, from :func:`step_guard`, or None."""
-    guard = step_guard(guards, direction)
-    if guard is None:
+def step_parts(step: n.Step, guards) -> Optional[Tuple[n.Expr, Optional[n.Expr]]]:
+    """(subject, reference) a ``per`` clause counts with: written, or from the guards."""
+    found = step_subject(guards, step.direction, step.subject)
+    if found is None:
         return None
+    subject, reference = found
+    return subject, step.reference if step.reference is not None else reference
+
+
+def step_subject(guards, direction: Optional[str] = None, subject: Optional[n.Expr] = None
+                 ) -> Optional[Tuple[n.Expr, Optional[n.Expr]]]:
+    """(subject, default reference) for a ``per`` clause: the written subject, or the one
+    of :func:`step_guard`; None when there is none."""
+    guard = step_guard(guards, direction, subject)
+    if guard is None:
+        return (subject, None) if subject is not None else None
     cond = guard.condition
     if isinstance(cond, n.InInterval):
         return cond.subject, None
@@ -1483,6 +1524,9 @@ class RangeAnalysis:
             elif isinstance(clause, n.Step):
                 outcomes.append(self._step_bounds(clause, guards))
                 break
+            elif isinstance(clause, n.Published):  # the report's figure, checked in [0, weight]
+                outcomes.append(Bounds(Decimal(0), self.weight))
+                break
             elif isinstance(clause, n.Each):
                 count = self.bounds(clause.count)
                 delta = self.bounds(clause.delta)
@@ -1517,11 +1561,10 @@ class RangeAnalysis:
 
     def step_distance(self, step: n.Step, guards) -> Tuple[Bounds, Bounds, Bounds]:
         """(distance, subject, reference) bounds of a ``per`` clause where it is reached."""
-        found = step_subject(guards, step.direction)
+        found = step_parts(step, guards)
         if found is None:
             raise _Unanalysable()
-        subject, reference = found
-        ref_expr = step.reference if step.reference is not None else reference
+        subject, ref_expr = found
         if ref_expr is None:
             raise _Unanalysable()
         s = self.bounds(subject)
@@ -1530,6 +1573,8 @@ class RangeAnalysis:
             dist = iv.sub(r, s)
         elif step.direction == "above":
             dist = iv.sub(s, r)
+        elif step.direction == "around":  # signed: above adds, below takes away
+            return iv.sub(s, r), s, r
         else:
             d = iv.sub(s, r)
             dist = Bounds(Decimal(0) if d.lo <= 0 <= d.hi else min(abs(d.lo), abs(d.hi)),
@@ -1545,7 +1590,12 @@ class RangeAnalysis:
         steps = iv.div(dist, size)
         from .numbers import started_steps, whole_steps
 
-        if step.mode == n.STEP_WHOLE:
+        if step.direction == "around" and step.mode != n.STEP_PRO_RATA:
+            # signed steps, cut toward or away from zero: within the floor and ceiling
+            steps = Bounds(whole_steps(steps.lo, Decimal(1)) if steps.lo.is_finite() else steps.lo,
+                           started_steps(steps.hi, Decimal(1)) if steps.hi.is_finite()
+                           else steps.hi)
+        elif step.mode == n.STEP_WHOLE:
             steps = Bounds(whole_steps(steps.lo, Decimal(1)) if steps.lo.is_finite() else steps.lo,
                            whole_steps(steps.hi, Decimal(1)) if steps.hi.is_finite() else steps.hi)
         elif step.mode == n.STEP_STARTED:

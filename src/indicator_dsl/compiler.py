@@ -15,7 +15,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 from . import explain
 from . import nodes as n
 from .checker import (BOOL, FactInfo, LetInfo, CheckedIndicator, CheckedSet, Scope,
-                      constant_value, is_percent_like, step_subject)
+                      constant_value, is_percent_like, step_parts)
 from .facts import CoercionError, Facts, Where, coerce
 from .numbers import (ONE, ZERO, plain, round_in_context, started_steps_in_context,
                       whole_steps_in_context)
@@ -28,7 +28,8 @@ class RuleFailure(Exception):
 
     def __init__(self, message: str, span: Optional[n.Span] = None, hint: Optional[str] = None,
                  where: Optional[Where] = None, invalid_input: bool = False, *,
-                 message_cn: Optional[str] = None, hint_cn: Optional[str] = None):
+                 message_cn: Optional[str] = None, hint_cn: Optional[str] = None,
+                 missing: Optional[str] = None):
         super().__init__(message)
         self.message = message
         self.span = span
@@ -37,6 +38,7 @@ class RuleFailure(Exception):
         # The same, worded for the evaluator who reads the score table (评分说明, reports).
         self.message_cn = message_cn
         self.hint_cn = hint_cn
+        self.missing = missing  # the name of the missing fact, when one is missing
         # The facts break a rule's own bounds (an assessed value outside its band): the
         # rule works as intended, the input is wrong.
         self.invalid_input = invalid_input
@@ -148,7 +150,7 @@ class LeafPlan:
             f"{self.code}: fact {name!r} is missing", span,
             f"add it to {facts.path} under `indicators: {self.code}:` (looked in {looked} "
             f"and the project-wide facts), or mark {self.code} `na` if it does not apply",
-            message_cn=f"{self.code}：缺少数据“{label}”（{name}）",
+            missing=name, message_cn=f"{self.code}：缺少数据“{label}”（{name}）",
             hint_cn=f"请在 {facts.path} 的 indicators: {self.code}: 下填写 {name}；"
                     f"本指标不适用时请标记为 na")
 
@@ -182,6 +184,64 @@ def compile_set(checked: CheckedSet) -> Dict[str, LeafPlan]:
     for leaf in checked.leaves():
         plans[leaf.code] = _LeafCompiler(checked, leaf, sharing).compile()
     return plans
+
+
+class RequireCheck:
+    """A compiled ``require``: facts that must agree, checked before scoring."""
+
+    def __init__(self, owner: str, require: n.Require, plan: LeafPlan, condition: Callable,
+                 words: str, text: str):
+        self.owner = owner  # the indicator code whose block holds it, or "" for the set
+        self.require = require
+        self.plan = plan
+        self.condition = condition
+        self.words = words  # the condition in Chinese words
+        self.text = text  # the condition as written
+
+    def failure(self, facts: Facts) -> Optional[RuleFailure]:
+        """None when the facts agree (or are not all given: the scoring reports those)."""
+        frame = Frame(self.plan, facts)
+        try:
+            if self.condition(frame):
+                return None
+        except RuleFailure as failure:
+            return None if failure.missing else failure
+        style = self.plan.style
+        seen = "，".join(f"{label}为{style.shown(value, kind)}" for label, value, kind in
+                        self.plan.fact_values_shown(frame).values())
+        prefix, prefix_cn = (f"{self.owner}: ", f"{self.owner}：") if self.owner else ("", "")
+        said = self.require.message
+        return RuleFailure(
+            f"{prefix}the facts do not agree: `{self.text}` does not hold" +
+            (f" ({said})" if said else ""), self.require.span,
+            "check these facts; they must satisfy the set's `require`", invalid_input=True,
+            message_cn=f"{prefix_cn}数据不一致：{said or self.words}" + (f"（{seen}）" if seen
+                                                                       else ""),
+            hint_cn="请核对这些数据，它们须满足指标体系的要求")
+
+
+def compile_requires(checked: CheckedSet) -> List[RequireCheck]:
+    """Every ``require`` of the set, each read with the facts where it is written."""
+    out = []
+    sharing = shared_labels(checked)
+    owners = []
+    if checked.file.requires and checked.root_scope is not None:
+        holder = CheckedIndicator("", None, ZERO, n.Indicator("", None, n.Number(ZERO)), None,
+                                  0, checked.root_scope)
+        owners.append((holder, checked.file.requires))
+    owners += [(node, node.node.requires) for node in checked.walk() if node.node.requires]
+    for owner, requires in owners:
+        for require in requires:
+            compiler = _LeafCompiler(checked, owner, sharing)
+            scope = Scope(owner.scope, f"{owner.code}/require")
+            condition = compiler.condition(require.condition, scope)
+            compiler.plan.plain_numbers = [info.kind in ("number", "money") and
+                                           info.domain is None
+                                           for _, info, _, _ in compiler.plan.fact_slots]
+            out.append(RequireCheck(owner.code, require, compiler.plan, condition,
+                                    compiler.words(require.condition, scope),
+                                    checked.text_of(require.condition)))
+    return out
 
 
 def shared_labels(checked: CheckedSet) -> Dict[str, Tuple[str, ...]]:
@@ -288,6 +348,8 @@ class _LeafCompiler:
                 deciders.append(self.step(clause, list(guards), scope))
             elif isinstance(clause, n.Each):
                 deciders.append(self.each(clause, scope))
+            elif isinstance(clause, n.Published):
+                deciders.append(self.published(clause))
             elif isinstance(clause, n.Floor):
                 floors.append((self.expr(clause.value, scope), clause))
             elif isinstance(clause, n.Cap):
@@ -459,9 +521,38 @@ class _LeafCompiler:
 
         return decide
 
+    def published(self, clause: n.Published) -> Callable:
+        """The score a partial table's report publishes for an indicator it does not spell
+        out: read from the facts' `published:`, bounded by the weight."""
+        code = self.leaf.code
+        span = clause.span
+        style = self.style
+        text = self.text(clause)
+
+        def decide(frame: Frame) -> Decision:
+            table = frame.facts.indicators.get(code) or {}
+            found = table.get("published")
+            if found is None:
+                raise RuleFailure(
+                    f"{code} is scored as the report publishes it, but the facts give no "
+                    f"`published:` for {code}", span,
+                    f"add `published: …` under `indicators: {code}:` in {frame.facts.path}",
+                    message_cn=f"{code}按报告公布得分计分，但数据中没有该指标的公布得分",
+                    hint_cn=f"请在 indicators: {code}: 下填写 published: 公布得分")
+            value = found.value
+            if value.__class__ is not Decimal or not 0 <= value <= frame.full:
+                raise RuleFailure(
+                    f"{code}: the published score must be a number from 0 to "
+                    f"{plain(frame.full)}", span, where=found.where, invalid_input=True,
+                    message_cn=f"{code}：公布得分应为0至{plain(frame.full)}之间的数")
+            return Decision(value, lambda: f"节选未列出评分细则，按报告公布得分计"
+                                           f"{style.points(value)}", text, stated=True,
+                            kind="published")
+
+        return decide
+
     def step(self, clause: n.Step, guards, scope) -> Callable:
-        subject_expr, guard_ref = step_subject(guards, clause.direction)
-        ref_expr = clause.reference if clause.reference is not None else guard_ref
+        subject_expr, ref_expr = step_parts(clause, guards)
         subject = self.expr(subject_expr, scope)
         reference = self.expr(ref_expr, scope)
         size_fn = self.expr(clause.size, scope)
@@ -490,16 +581,21 @@ class _LeafCompiler:
                 distance = r - s
             elif direction == "above":
                 distance = s - r
+            elif direction == "around":
+                distance = s - r  # signed: above the reference adds, below takes away
             else:
                 distance = abs(s - r)
-            if distance < 0:
+            if distance < 0 and direction != "around":
                 distance = ZERO
+            magnitude = abs(distance)
             if mode == n.STEP_WHOLE:
-                steps = whole_steps_in_context(distance, size)
+                steps = whole_steps_in_context(magnitude, size)
             elif mode == n.STEP_STARTED:
-                steps = started_steps_in_context(distance, size)
+                steps = started_steps_in_context(magnitude, size)
             else:
-                steps = distance / size
+                steps = magnitude / size
+            if distance < 0:
+                steps = -steps
             delta = delta_fn(frame)
             if base_fn is not None:
                 base = base_fn(frame)
@@ -509,6 +605,8 @@ class _LeafCompiler:
             score = base + change
 
             def text():
+                if direction == "around":
+                    return explain_around()
                 verb = "扣" if delta < 0 else "加"
                 if share is not None:
                     per = (f"{verb}权重的{style.show(abs(share), True)}"
@@ -524,6 +622,23 @@ class _LeafCompiler:
                 if steps == 0:
                     return out + ("，不足一档，不扣分" if delta < 0 else "，不足一档，不加分")
                 return out + f"，共{style.steps(steps)}档，{verb}{style.points(abs(change))}"
+
+            def explain_around():
+                head = f"{label}为{style.show(s, as_pct)}"
+                if distance == 0:
+                    return f"{head}，等于{style.show(r, as_pct)}，得{style.points(base)}"
+                above = distance > 0
+                side = "高于" if above else "低于"
+                gap = "超出" if above else "差"
+                per = (f"每高（低）{style.show(size, size_pct)}加（减）"
+                       f"{style.points(abs(delta))}（{explain.MODE_PHRASE[mode]}）")
+                out = (f"{head}，{side}{style.show(r, as_pct)}（{gap}"
+                       f"{style.show(magnitude, size_pct)}），{per}")
+                if steps == 0:
+                    return out + f"，不足一档，得{style.points(base)}"
+                verb = "加" if change > 0 else "减"
+                return (out + f"，共{style.steps(abs(steps))}档，{verb}"
+                        f"{style.points(abs(change))}")
 
             decision = Decision(score, text, clause_text, kind="step")
             decision.details = lambda: {

@@ -9,7 +9,7 @@ from typing import Dict, List, Optional
 import attrs
 
 from .checker import CheckedIndicator, CheckedSet
-from .compiler import Frame, LeafPlan, RuleFailure, compile_set
+from .compiler import Frame, LeafPlan, RuleFailure, compile_requires, compile_set
 from .errors import ERROR, WARNING, Diagnostic, EvaluationError, did_you_mean
 from .facts import Facts, Where
 from .explain import DEFAULT as DEFAULT_STYLE, POINTS, TEXT, Style
@@ -141,6 +141,7 @@ class Evaluator:
         self.checked = checked
         self.style = Style(checked.leaf_step)
         self.plans: Dict[str, LeafPlan] = compile_set(checked)
+        self.requires = compile_requires(checked)
         self.order: List[CheckedIndicator] = list(checked.walk())
         self.codes = set(checked.by_code)
         self.used_names = set(checked.facts)
@@ -167,6 +168,10 @@ class Evaluator:
             out: Dict[str, Optional[Decimal]] = {}
             na = facts.not_applicable
             step = checked.leaf_step
+            for require in self.requires:
+                failure = require.failure(facts)
+                if failure is not None:
+                    raise EvaluationError(_failure_diagnostic(failure, checked, facts))
             for code, plan in self._leaf_plans:
                 if na and any(c in na for c in plan.chain):
                     out[code] = None
@@ -241,6 +246,10 @@ class Evaluator:
     def _evaluate(self, facts: Facts) -> Evaluation:
         checked = self.checked
         diagnostics = list(checked.warnings) + self._facts_diagnostics(facts)
+        for require in self.requires:
+            failure = require.failure(facts)
+            if failure is not None:
+                diagnostics.append(_failure_diagnostic(failure, checked, facts))
         results: Dict[str, IndicatorResult] = {}
         for node in self.order:
             results[node.code] = self._blank(node)

@@ -1,14 +1,44 @@
-"""AST → canonical ``.ind`` text. ``parse(format_set(x)) == x`` for every tree."""
+"""AST → canonical ``.ind`` text. ``parse(format_set(x)) == x`` for every tree.
+
+Text comes out in English keywords or, with ``spelling="zh"``, in the Chinese ones
+(权重, 满分, 每低于 5% -> 扣 0.1, 扣完为止 …); both parse back to the same tree. ``fmt``
+keeps the spelling a file is written in unless asked to convert.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from decimal import Decimal
-from typing import List
+from typing import List, Optional
 
+from . import keywords as _keywords
 from . import nodes as n
 from .numbers import plain
 
 INDENT = "  "
+
+# Whether the text being written uses the Chinese keywords.
+_ZH: contextvars.ContextVar = contextvars.ContextVar("indicator_dsl_zh", default=False)
+_CHINESE = {k.english: k.chinese[0] for k in _keywords.KEYWORDS if k.chinese}
+_CHINESE_FUNCTIONS = {f: spellings[0] for f, spellings in _keywords.FUNCTIONS.items()}
+_CN_STEP_WORDS = {"below": "每低于", "above": "每高于", "off": "每偏离", "around": "每高（低）"}
+_CN_MODE_WORDS = {n.STEP_STARTED: " 不足一档按一档", n.STEP_PRO_RATA: " 按比例"}
+
+
+@contextlib.contextmanager
+def spelled(spelling: str):
+    """Format in ``spelling`` ("en" or "zh") inside the block."""
+    token = _ZH.set(spelling == "zh")
+    try:
+        yield
+    finally:
+        _ZH.reset(token)
+
+
+def kw(english: str) -> str:
+    """A keyword in the spelling being written."""
+    return _CHINESE.get(english, english) if _ZH.get() else english
 
 # Binding strength, loosest first; a child looser than its parent gets brackets.
 _PRECEDENCE = {"or": 1, "and": 2, "not": 3, "compare": 4, "in": 4, "+": 5, "-": 5, "of": 6,
@@ -48,15 +78,15 @@ def format_expr(expr) -> str:
     if isinstance(expr, n.String):
         return quote(expr.value)
     if isinstance(expr, n.Boolean):
-        return "true" if expr.value else "false"
+        return kw("true") if expr.value else kw("false")
     if isinstance(expr, n.Name):
         return expr.name
     if isinstance(expr, n.Full):
-        return "full"
+        return kw("full")
     if isinstance(expr, n.WeightRef):
-        return "weight"
+        return kw("weight")
     if isinstance(expr, n.NotApplicable):
-        return "na"
+        return kw("na")
     if isinstance(expr, n.Unary):
         inner = _wrap(expr.operand, _PRECEDENCE["unary"], right=True)
         if expr.op == "-" and isinstance(expr.operand, n.Number):
@@ -64,6 +94,14 @@ def format_expr(expr) -> str:
         return f"{expr.op}{inner}"
     if isinstance(expr, n.Binary):
         p = _PRECEDENCE[expr.op]
+        if expr.op == "of" and _ZH.get() and isinstance(expr.right, (n.Full, n.WeightRef)):
+            # 权重的60%, 扣权重的3%, 满分的（比率(a, t)）
+            whole = "满分" if isinstance(expr.right, n.Full) else "权重"
+            share = expr.left
+            if isinstance(share, n.Number):
+                sign = "扣" if share.value < 0 else ""
+                return f"{sign}{whole}的{number(abs(share.value), share.is_percent)}"
+            return f"{whole}的（{format_expr(share)}）"
         if expr.op == "of":
             # `of` does not chain: both sides must bind tighter.
             return f"{_wrap(expr.left, p, right=True)} of {_wrap(expr.right, p, right=True)}"
@@ -73,15 +111,34 @@ def format_expr(expr) -> str:
         return f"{_wrap(expr.left, p, right=True)} {expr.op} {_wrap(expr.right, p, right=True)}"
     if isinstance(expr, n.Logical):
         p = _PRECEDENCE[expr.op]
-        return f"{_wrap(expr.left, p)} {expr.op} {_wrap(expr.right, p, right=True)}"
+        return f"{_wrap(expr.left, p)} {kw(expr.op)} {_wrap(expr.right, p, right=True)}"
     if isinstance(expr, n.Not):
-        return f"not {_wrap(expr.operand, _PRECEDENCE['not'])}"
+        return f"{kw('not')} {_wrap(expr.operand, _PRECEDENCE['not'])}"
     if isinstance(expr, n.InInterval):
         p = _PRECEDENCE["compare"]
-        return f"{_wrap(expr.subject, p, right=True)} in {format_interval(expr.interval)}"
+        return f"{_wrap(expr.subject, p, right=True)} {kw('in')} " \
+               f"{format_interval(expr.interval)}"
     if isinstance(expr, n.Call):
-        return f"{expr.func}({', '.join(format_expr(a) for a in expr.args)})"
+        return f"{_function(expr.func)}({', '.join(format_expr(a) for a in expr.args)})"
     raise TypeError(f"cannot format {expr!r}")
+
+
+def _function(name: str) -> str:
+    return _CHINESE_FUNCTIONS.get(name, name) if _ZH.get() else name
+
+
+def _delta(expr) -> str:
+    """A step's or item's score change: `-0.1`, or in Chinese 「扣 0.1」 / 「加 0.1」."""
+    if _ZH.get() and isinstance(expr, n.Number) and not expr.is_percent:
+        return f"{'扣' if expr.value < 0 else '加'} {number(abs(expr.value))}"
+    return format_expr(expr)
+
+
+def _outcome(expr) -> str:
+    if _ZH.get() and isinstance(expr, n.Number) and expr.value == 0 and not expr.is_percent \
+            and not expr.value.is_signed():
+        return "不得分"
+    return format_expr(expr)
 
 
 def format_interval(interval: n.Interval) -> str:
@@ -98,37 +155,58 @@ def _wrap(expr, parent: int, right: bool = False) -> str:
 
 
 def format_clause(clause) -> str:
+    zh = _ZH.get()
     if isinstance(clause, n.Guarded):
-        return f"{format_expr(clause.condition)} -> {format_expr(clause.outcome)}"
+        return f"{format_expr(clause.condition)} -> {_outcome(clause.outcome)}"
     if isinstance(clause, n.Otherwise):
-        return f"else -> {format_expr(clause.outcome)}"
+        return f"{kw('else')} -> {_outcome(clause.outcome)}"
     if isinstance(clause, n.Result):
         return format_expr(clause.value)
     if isinstance(clause, n.Step):
+        subject = f"{_wrap(clause.subject, _PRECEDENCE['+'])} " if clause.subject is not None \
+            else ""
+        base = f" {kw('from')} {format_expr(clause.base)}" if clause.base is not None else ""
+        if zh:
+            ref = f"比 {_wrap(clause.reference, _PRECEDENCE['+'])} " \
+                if clause.reference is not None else ""
+            mode = _CN_MODE_WORDS.get(clause.mode, "")
+            return (f"{subject}{ref}{_CN_STEP_WORDS[clause.direction]} "
+                    f"{format_expr(clause.size)}{mode} -> {_delta(clause.delta)}{base}")
         head = {n.STEP_WHOLE: "per", n.STEP_STARTED: "per started",
                 n.STEP_PRO_RATA: "pro rata"}[clause.mode]
         ref = f" {format_expr(clause.reference)}" if clause.reference is not None else ""
-        base = f" from {format_expr(clause.base)}" if clause.base is not None else ""
-        return (f"{head} {format_expr(clause.size)} {clause.direction}{ref} -> "
+        return (f"{subject}{head} {format_expr(clause.size)} {clause.direction}{ref} -> "
                 f"{format_expr(clause.delta)}{base}")
     if isinstance(clause, n.Each):
-        base = f" from {format_expr(clause.base)}" if clause.base is not None else ""
-        return f"each {format_expr(clause.count)} -> {format_expr(clause.delta)}{base}"
+        base = f" {kw('from')} {format_expr(clause.base)}" if clause.base is not None else ""
+        return f"{kw('each')} {format_expr(clause.count)} -> {_delta(clause.delta)}{base}"
     if isinstance(clause, n.Floor):
-        return f"floor {format_expr(clause.value)}"
+        if zh and isinstance(clause.value, n.Number) and clause.value.value == 0 and \
+                not clause.value.is_percent and not clause.value.value.is_signed():
+            return "扣完为止"
+        return f"{kw('floor')} {format_expr(clause.value)}"
     if isinstance(clause, n.Cap):
-        return f"cap {format_expr(clause.value)}"
+        if zh and isinstance(clause.value, n.Full):
+            return "加满为止"
+        return f"{kw('cap')} {format_expr(clause.value)}"
     if isinstance(clause, n.DeductAtMost):
-        return f"deduct at most {format_expr(clause.value)}"
+        return f"{kw('deduct at most')} {format_expr(clause.value)}"
     if isinstance(clause, n.Flag):
-        what = "over" if clause.message is None else quote(clause.message)
-        return f"flag {what} if {format_expr(clause.condition)}"
+        what = kw("over") if clause.message is None else quote(clause.message)
+        return f"{kw('flag')} {what} {kw('if')} {format_expr(clause.condition)}"
     if isinstance(clause, n.Let):
         label = f" {quote(clause.label)}" if clause.label is not None else ""
-        return f"let {clause.name}{label} = {format_expr(clause.value)}"
+        return f"{kw('let')} {clause.name}{label} = {format_expr(clause.value)}"
     if isinstance(clause, n.Expect):
-        return f"expect {clause.property} in {clause.name}"
+        return f"{kw('expect')} {kw(clause.property)} {'于' if zh else 'in'} {clause.name}"
+    if isinstance(clause, n.Published):
+        return "按公布得分" if zh else "published"
     raise TypeError(f"cannot format {clause!r}")
+
+
+def format_require(require: n.Require) -> str:
+    message = f" {quote(require.message)}" if require.message is not None else ""
+    return f"{kw('require')} {format_expr(require.condition)}{message}"
 
 
 def format_rule(rule: n.Rule, indent: str = "", width: int = 100) -> str:
@@ -160,14 +238,62 @@ KEYWORDS = {"set", "region", "year", "source", "total", "grades", "round", "fact
 def format_fact(decl: n.FactDecl) -> str:
     t = decl.type
     if t.kind == "money":
-        type_text = f"money({t.unit})" if t.unit else "money"
+        type_text = f"{kw('money')}({t.unit})" if t.unit else kw("money")
     elif t.kind == "level":
-        type_text = "level(" + ", ".join(quote(v) for v in t.levels) + ")"
+        type_text = kw("level") + "(" + ", ".join(quote(v) for v in t.levels) + ")"
     else:
-        type_text = t.kind
-    domain = f" in {format_interval(decl.domain)}" if decl.domain is not None else ""
+        type_text = kw(t.kind)
+    domain = f" {kw('in')} {format_interval(decl.domain)}" if decl.domain is not None else ""
     label = f" {quote(decl.label)}" if decl.label is not None else ""
-    return f"fact {', '.join(decl.names)}: {type_text}{domain}{label}"
+    return f"{kw('fact')} {', '.join(decl.names)}: {type_text}{domain}{label}"
+
+
+# --- the heads of statements, shared by format_set and fmt's layout
+
+
+def indicator_head(node: n.Indicator, pad: str = "") -> str:
+    name = f" {quote(node.name)}" if node.name is not None else ""
+    head = f"{pad}{node.code}{name} {kw('weight')} {_weight_text(node.weight)}"
+    if node.bonus:
+        head += f" {kw('bonus')}"
+    if node.placement is not None:
+        side, code = node.placement
+        head += (f" 排在 {code} {'之后' if side == 'after' else '之前'}" if _ZH.get()
+                 else f" {side} {code}")
+    return head
+
+
+def point_head(point: n.Point, inner: str) -> str:
+    kind = kw("share") if point.is_share else kw("weight")
+    return f"{inner}{kw('point')} {_label(point.label)} {kind} {format_expr(point.weight)}: "
+
+
+def rule_def_head(definition: n.RuleDef) -> str:
+    return f"{kw('rule')} {definition.name}({', '.join(definition.params)}): "
+
+
+def module_line(imp: n.Import) -> str:
+    if imp.alias is not None:
+        return f"{kw('import')} {quote(imp.path)} {kw('as')} {imp.alias}"
+    return f"{kw('from')} {quote(imp.path)} {kw('import')} {', '.join(imp.names)}"
+
+
+def extends_line(extends: n.Extends) -> str:
+    return f"{kw('extends')} {quote(extends.path)}"
+
+
+def when_na_line(policy: str) -> str:
+    if _ZH.get():
+        return f"不适用时: {'均摊' if policy == n.NA_SHARE else '折算'}"
+    return f"when na: {policy}"
+
+
+def rounding_line(r: n.Rounding) -> str:
+    return f"{kw('round')} {kw(r.target)} {'到' if _ZH.get() else 'to'} {plain(r.step)}"
+
+
+def score_head(inner: str) -> str:
+    return f"{inner}{kw('score')}: "
 
 
 def format_let(let: n.Let, indent: str = "") -> str:
@@ -177,7 +303,7 @@ def format_let(let: n.Let, indent: str = "") -> str:
     if _display_width(indent + line) <= 100:
         return line
     label = f" {quote(let.label)}" if let.label is not None else ""
-    head = f"let {let.name}{label} = "
+    head = f"{kw('let')} {let.name}{label} = "
     pad = " " * _display_width(indent + head)
     return head + _wrapped(let.value, pad)
 
@@ -207,12 +333,10 @@ def _wrapped(expr, pad: str) -> str:
 
 def format_indicator(node: n.Indicator, depth: int = 0) -> List[str]:
     pad = INDENT * depth
-    name = f" {quote(node.name)}" if node.name is not None else ""
-    weight = _weight_text(node.weight)
-    head = f"{pad}{node.code}{name} weight {weight}{' bonus' if node.bonus else ''}"
+    head = indicator_head(node, pad)
     simple = node.rule is not None and not (node.explain or node.standard or node.notes or
                                             node.facts or node.lets or node.points or
-                                            node.children or node.na_policy)
+                                            node.children or node.na_policy or node.requires)
     if simple:
         rule_indent = " " * (_display_width(head) + 2)
         return [f"{head}: {format_rule(node.rule, rule_indent)}"]
@@ -225,12 +349,12 @@ def _opening_lines(item, inner: str) -> List[str]:
     """`when na`, explain, standard and notes: the lines that open a block."""
     lines = []
     if getattr(item, "na_policy", None) is not None:
-        lines.append(f"{inner}when na: {item.na_policy}")
+        lines.append(f"{inner}{when_na_line(item.na_policy)}")
     if item.explain is not None:
-        lines.append(f"{inner}explain {quote(item.explain)}")
+        lines.append(f"{inner}{kw('explain')} {quote(item.explain)}")
     if item.standard is not None:
-        lines.append(f"{inner}standard {quote(item.standard)}")
-    lines.extend(f"{inner}note {quote(note)}" for note in item.notes)
+        lines.append(f"{inner}{kw('standard')} {quote(item.standard)}")
+    lines.extend(f"{inner}{kw('note')} {quote(note)}" for note in item.notes)
     return lines
 
 
@@ -240,11 +364,12 @@ def _block_body(item, depth: int) -> List[str]:
     lines = _opening_lines(item, inner)
     lines.extend(f"{inner}{format_fact(decl)}" for decl in item.facts)
     lines.extend(f"{inner}{format_let(let, inner)}" for let in item.lets)
+    lines.extend(f"{inner}{format_require(r)}" for r in getattr(item, "requires", ()))
     if item.rule is not None:
-        lines.append(f"{inner}score: {format_rule(item.rule, inner + '       ')}")
+        head = score_head(inner)
+        lines.append(head + format_rule(item.rule, " " * _display_width(head)))
     for point in item.points:
-        kind = "share" if point.is_share else "weight"
-        head = f"{inner}point {_label(point.label)} {kind} {format_expr(point.weight)}: "
+        head = point_head(point, inner)
         lines.append(head + format_rule(point.rule, " " * _display_width(head)))
     for child in item.children:
         lines.extend(format_indicator(child, depth))
@@ -257,63 +382,65 @@ def _weight_text(weight: n.Number) -> str:
 
 def format_edit(edit) -> List[str]:
     if isinstance(edit, n.Remove):
-        return [f"remove {', '.join(edit.codes)}"]
+        return [f"{kw('remove')} {', '.join(edit.codes)}"]
     if isinstance(edit, n.Under):
-        lines = [f"under {edit.code} {{"]
+        lines = [f"{kw('under')} {edit.code} {{"]
         lines.extend(f"{INDENT}{format_fact(d)}" for d in edit.facts)
         lines.extend(f"{INDENT}{format_let(x, INDENT)}" for x in edit.lets)
         for child in edit.children:
             lines.extend(format_indicator(child, 1))
         return lines + ["}"]
-    only_weight = edit.weight is not None and all(
-        getattr(edit, f) in (None, ()) for f in ("name", "explain", "standard", "notes", "facts",
-                                                  "lets", "rule", "points", "children"))
+    others = ("name", "explain", "standard", "notes", "facts", "lets", "points", "children",
+              "requires", "na_policy")
+    only_weight = edit.weight is not None and edit.rule is None and all(
+        getattr(edit, f) in (None, ()) for f in others)
     if only_weight:
-        return [f"override {edit.code} weight {_weight_text(edit.weight)}"]
+        return [f"{kw('override')} {edit.code} {kw('weight')} {_weight_text(edit.weight)}"]
     only_rule = edit.rule is not None and edit.weight is None and all(
-        getattr(edit, f) in (None, ()) for f in ("name", "explain", "standard", "notes", "facts",
-                                                  "lets", "points", "children"))
+        getattr(edit, f) in (None, ()) for f in others)
     if only_rule:
-        head = f"override {edit.code}: "
+        head = f"{kw('override')} {edit.code}: "
         return [head + format_rule(edit.rule, " " * _display_width(head))]
-    lines = [f"override {edit.code} {{"]
+    lines = [f"{kw('override')} {edit.code} {{"]
     if edit.weight is not None:
-        lines.append(f"{INDENT}weight {_weight_text(edit.weight)}")
+        lines.append(f"{INDENT}{kw('weight')} {_weight_text(edit.weight)}")
     if edit.name is not None:
-        lines.append(f"{INDENT}name {quote(edit.name)}")
+        lines.append(f"{INDENT}{kw('name')} {quote(edit.name)}")
     return lines + _block_body(edit, 1) + ["}"]
 
 
-def format_set(setfile: n.SetFile) -> str:
+def format_set(setfile: n.SetFile, spelling: Optional[str] = None) -> str:
+    """A whole tree as text, in ``spelling`` ("en" or "zh"; default: the spelling being
+    written, English unless inside :func:`spelled`)."""
+    if spelling is not None and (spelling == "zh") != _ZH.get():
+        with spelled(spelling):
+            return format_set(setfile)
     h = setfile.header
     lines: List[str] = []
     modules: List[str] = []
     if setfile.extends is not None:
-        modules.append(f"extends {quote(setfile.extends.path)}")
+        modules.append(extends_line(setfile.extends))
     for imp in setfile.imports:
-        if imp.alias is not None:
-            modules.append(f"import {quote(imp.path)} as {imp.alias}")
-        else:
-            modules.append(f"from {quote(imp.path)} import {', '.join(imp.names)}")
+        modules.append(module_line(imp))
     if h.name is not None:
-        lines.append(f"set {quote(h.name)}")
+        lines.append(f"{kw('set')} {quote(h.name)}")
     if h.region is not None:
-        lines.append(f"region {quote(h.region)}")
+        lines.append(f"{kw('region')} {quote(h.region)}")
     if h.year_from is not None:
-        lines.append(f"year {h.year_from}" + (f" to {h.year_to}" if h.year_to != h.year_from
-                                              else ""))
+        lines.append(f"{kw('year')} {h.year_from}" +
+                     (f" {kw('to')} {h.year_to}" if h.year_to != h.year_from else ""))
     if h.source is not None:
-        lines.append(f"source {quote(h.source)}")
+        lines.append(f"{kw('source')} {quote(h.source)}")
     if h.total is not None:
-        lines.append(f"total {plain(h.total)}")
+        lines.append(f"{kw('total')} {plain(h.total)}")
     if h.grades:
         parts = [(_label(g.label) + (f" >= {plain(g.lower)}" if g.lower is not None else ""))
                  for g in h.grades]
-        lines.append("grades " + ", ".join(parts))
+        lines.append(f"{kw('grades')} " + ", ".join(parts))
     for r in h.rounding:
-        lines.append(f"round {r.target} to {plain(r.step)}")
+        lines.append(rounding_line(r))
     if h.na_policy is not None:
-        lines.append(f"when na: {h.na_policy}")
+        lines.append(when_na_line(h.na_policy))
     blocks = []
     if modules:
         blocks.append(modules)
@@ -323,8 +450,10 @@ def format_set(setfile: n.SetFile) -> str:
         blocks.append([format_fact(d) for d in setfile.facts])
     if setfile.lets:
         blocks.append([format_let(let) for let in setfile.lets])
+    if setfile.requires:
+        blocks.append([format_require(r) for r in setfile.requires])
     for rule_def in setfile.rule_defs:
-        head = f"rule {rule_def.name}({', '.join(rule_def.params)}): "
+        head = rule_def_head(rule_def)
         blocks.append([head + format_rule(rule_def.rule, " " * _display_width(head))])
     for edit in setfile.edits:
         blocks.append(format_edit(edit))
@@ -438,13 +567,11 @@ class _Layout:
 
     def indicator(self, node: n.Indicator, depth: int, previous_end: int) -> int:
         pad = INDENT * depth
-        name = f" {quote(node.name)}" if node.name is not None else ""
-        head = f"{pad}{node.code}{name} weight {_weight_text(node.weight)}" + \
-            (" bonus" if node.bonus else "")
+        head = indicator_head(node, pad)
         simple = node.rule is not None and not (node.explain is not None or
                                                 node.standard is not None or node.notes or
                                                 node.facts or node.lets or node.points or
-                                                node.children)
+                                                node.children or node.requires)
         span = node.span
         start = span.line if span else previous_end + 1
         self._leading(start, pad)
@@ -477,6 +604,7 @@ class _Layout:
         self.out.extend(_opening_lines(node, inner))
         end = previous_end
         spanned = [(d.span, d) for d in node.facts] + [(x.span, x) for x in node.lets]
+        spanned += [(r.span, r) for r in getattr(node, "requires", ())]
         spanned += [(p.span, p) for p in node.points] + [(c.span, c) for c in node.children]
         if node.rule is not None and not isinstance(node, n.Override):
             spanned.append((node.rule.span, node.rule))
@@ -486,9 +614,10 @@ class _Layout:
                 end = self.statement(span, [f"{inner}{format_fact(item)}"], inner, end)
             elif isinstance(item, n.Let):
                 end = self.statement(span, [f"{inner}{format_let(item, inner)}"], inner, end)
+            elif isinstance(item, n.Require):
+                end = self.statement(span, [f"{inner}{format_require(item)}"], inner, end)
             elif isinstance(item, n.Point):
-                kind = "share" if item.is_share else "weight"
-                head = f"{inner}point {_label(item.label)} {kind} {format_expr(item.weight)}: "
+                head = point_head(item, inner)
                 self._leading(span.line if span else end + 1, inner)
                 self.out.extend(self.rule_lines(item.rule, head))
                 end = self._done(span, end)
@@ -496,7 +625,7 @@ class _Layout:
                 end = self.indicator(item, depth, end)
             elif isinstance(item, n.Rule):
                 self._leading(span.line if span else end + 1, inner)
-                self.out.extend(self.rule_lines(item, f"{inner}score: "))
+                self.out.extend(self.rule_lines(item, score_head(inner)))
                 end = self._done(span, end)
 
     def run(self) -> str:
@@ -505,11 +634,9 @@ class _Layout:
         end = 0
         chunks = []
         if tree.extends is not None:
-            chunks.append((tree.extends.span, [f"extends {quote(tree.extends.path)}"]))
+            chunks.append((tree.extends.span, [extends_line(tree.extends)]))
         for imp in tree.imports:
-            text = f"import {quote(imp.path)} as {imp.alias}" if imp.alias is not None else \
-                f"from {quote(imp.path)} import {', '.join(imp.names)}"
-            chunks.append((imp.span, [text]))
+            chunks.append((imp.span, [module_line(imp)]))
         header_lines = format_set(attrs_evolve_header_only(tree)).rstrip("\n").split("\n") \
             if _has_header(h) else []
         keys = [k for k in ("set", "region", "year", "source", "total", "grades")
@@ -517,13 +644,15 @@ class _Layout:
         for key, text in zip(_header_keys(h), header_lines):
             chunks.append((h.spans.get(key) if key != "rounding" else None, [text]))
         for r in h.rounding:
-            chunks.append((r.span, [f"round {r.target} to {plain(r.step)}"]))
+            chunks.append((r.span, [rounding_line(r)]))
         if h.na_policy is not None:
-            chunks.append((h.spans.get("when na"), [f"when na: {h.na_policy}"]))
+            chunks.append((h.spans.get("when na"), [when_na_line(h.na_policy)]))
         for d in tree.facts:
             chunks.append((d.span, [format_fact(d)]))
         for let in tree.lets:
             chunks.append((let.span, [format_let(let)]))
+        for require in tree.requires:
+            chunks.append((require.span, [format_require(require)]))
         for rule_def in tree.rule_defs:
             chunks.append((rule_def.span, rule_def))
         for edit in tree.edits:
@@ -535,7 +664,7 @@ class _Layout:
             if isinstance(item, n.Indicator):
                 end = self.indicator(item, 0, end)
             elif isinstance(item, n.RuleDef):
-                head = f"rule {item.name}({', '.join(item.params)}): "
+                head = rule_def_head(item)
                 self._leading(span.line if span else end + 1, "")
                 self.out.extend(self.rule_lines(item.rule, head))
                 end = self._done(span, end)
@@ -574,12 +703,16 @@ def attrs_evolve_header_only(tree: n.SetFile) -> n.SetFile:
     return n.SetFile(header, path=tree.path)
 
 
-def format_text(text: str, path: str = "<string>") -> str:
-    """The canonical layout of a whole file, comments kept. Raises SetError on syntax errors."""
+def format_text(text: str, path: str = "<string>", spelling: Optional[str] = None) -> str:
+    """The canonical layout of a whole file, comments kept. Raises SetError on syntax errors.
+
+    The keywords stay in the spelling the file is written in; ``spelling`` ("en" or "zh")
+    converts them."""
     from .parser import parse
 
     tree = parse(text, path)
-    return _Layout(text, tree).run()
+    with spelled(spelling or tree.spelling):
+        return _Layout(text, tree).run()
 
 
 def _display_width(text: str) -> int:

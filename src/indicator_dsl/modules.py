@@ -233,7 +233,8 @@ class _Linker:
                         self._origin(code, f"removed by {_where(edit.span)}")
             elif isinstance(edit, n.Under):
                 def add(node, edit=edit):
-                    return attrs.evolve(node, children=node.children + edit.children,
+                    children = self._placed(list(node.children), edit.children)
+                    return attrs.evolve(node, children=tuple(children),
                                         facts=node.facts + edit.facts,
                                         lets=node.lets + edit.lets)
                 indicators, found = _edit_tree(indicators, edit.code, add)
@@ -251,7 +252,7 @@ class _Linker:
                     self._origin(edit.code, "; ".join(_override_parts(edit)))
         for node in child.indicators:
             self._origin(node.code, f"added by {_where(node.span)}")
-        indicators.extend(child.indicators)
+        indicators = self._placed(indicators, child.indicators)
         declared = {name for d in child.facts for name in d.names}
         facts = [d for d in base.facts if not set(d.names) & declared] + list(child.facts)
         child_lets = {let.name for let in child.lets}
@@ -259,7 +260,28 @@ class _Linker:
         child_defs = {d.name for d in child.rule_defs}
         defs = [d for d in base.rule_defs if d.name not in child_defs] + list(child.rule_defs)
         return n.SetFile(header, tuple(facts), tuple(lets), tuple(defs), tuple(indicators),
-                         (), None, (), path=child_file)
+                         (), None, (), base.requires + child.requires, path=child_file,
+                         spelling=child.spelling)
+
+    def _placed(self, siblings: List[n.Indicator], added) -> List[n.Indicator]:
+        """``added`` among ``siblings``: where its `after X` / `before X` says, else last."""
+        out = list(siblings)
+        for node in added:
+            if node.placement is None:
+                out.append(node)
+                continue
+            side, code = node.placement
+            codes = [sibling.code for sibling in out]
+            if code not in codes:
+                guess = did_you_mean(code, codes)
+                self.error(f"{node.code} is placed {side} {code}, which is not beside it",
+                           node.span, f"did you mean {guess!r}?" if guess else
+                           f"place it among {', '.join(codes) or 'the indicators'}")
+                out.append(node)
+                continue
+            index = codes.index(code) + (1 if side == "after" else 0)
+            out.insert(index, node)
+        return out
 
     def _unknown(self, code, base: n.SetFile, edit):
         codes = []
@@ -336,6 +358,8 @@ def _override(node: n.Indicator, edit: n.Override) -> n.Indicator:
     if edit.lets:
         replaced = {let.name for let in edit.lets}
         changes["lets"] = tuple(x for x in node.lets if x.name not in replaced) + edit.lets
+    if edit.requires:
+        changes["requires"] = node.requires + edit.requires
     return attrs.evolve(node, **changes)
 
 

@@ -569,6 +569,12 @@ class _Builder(Transformer_NonRecursive):
         for extra in extends[1:]:
             self._problem("a set extends one other set", extra.span,
                           "keep one `extends`; import rules from others with `import`")
+        for node in indicators:
+            if node.placement is not None and not extends:
+                self._problem(f"`{node.placement[0]} {node.placement[1]}` places an indicator "
+                              "among those of an extended set, but this file has no `extends`",
+                              node.span, "indicators of a file of its own come in the order "
+                              "written; remove the placement")
         if edits and not extends:
             self._problem("`override`, `remove` and `under` change an inherited set, but this "
                           "file has no `extends`", edits[0].span,
@@ -1048,7 +1054,8 @@ class _Builder(Transformer_NonRecursive):
     @v_args(meta=True)
     def expect(self, meta, items):
         prop, name = items
-        return n.Expect(prop.value, name.value, span=self._span(meta))
+        return n.Expect(_CN_PROPERTIES.get(prop.value, prop.value), name.value,
+                        span=self._span(meta))
 
     @v_args(meta=True)
     def not_applicable(self, meta, items):
@@ -1115,19 +1122,25 @@ class _Builder(Transformer_NonRecursive):
         return self._signed(meta, sign, operand)
 
     def _signed(self, meta, sign, operand):
-        op = "-" if sign.value == "扣" else "+"
-        if op == "-" and isinstance(operand, n.Number) and operand.value >= 0 \
+        if sign.value == "加":  # 加 0.1: the change itself, as `0.1`
+            return operand
+        if isinstance(operand, n.Number) and operand.value >= 0 \
                 and not operand.value.is_signed():
             return n.Number(-operand.value, operand.is_percent, span=self._span(meta))
-        return n.Unary(op, operand, span=self._span(meta))
+        return n.Unary("-", operand, span=self._span(meta))
 
     @v_args(meta=True)
     def share_cn(self, meta, items):
         word, share = items
         whole = n.Full() if "满分" in word.value else n.WeightRef()
-        value = n.Binary("of", share, whole, span=self._span(meta))
-        return n.Unary("-", value, span=self._span(meta)) if word.value.startswith("扣") \
-            else value
+        if word.value.startswith("扣"):  # 扣权重的3% is `-3% of weight`
+            if isinstance(share, n.Number) and share.value >= 0 and \
+                    not share.value.is_signed():
+                share = n.Number(-share.value, share.is_percent, span=share.span)
+            else:
+                return n.Unary("-", n.Binary("of", share, whole, span=self._span(meta)),
+                               span=self._span(meta))
+        return n.Binary("of", share, whole, span=self._span(meta))
 
     @v_args(meta=True)
     def zero_cn(self, meta, items):
@@ -1188,6 +1201,7 @@ def _cn_direction(word: str) -> str:
     return "above"
 
 
+_CN_PROPERTIES = {"不减": "nondecreasing", "不增": "nonincreasing", "连续": "continuous"}
 _CN_MODES = {"按整档": n.STEP_WHOLE, "不足一档按一档": n.STEP_STARTED,
              "不满一档按一档": n.STEP_STARTED, "按比例": n.STEP_PRO_RATA}
 
@@ -1204,7 +1218,9 @@ MONEY_UNITS = {"元": Decimal(1), "千元": Decimal(1000), "万元": Decimal(100
 # and expressions; where an indicator code stands, these start statements.
 EXPRESSION_WORDS = frozenset(
     "and or not in of true false full weight na else per pro each floor cap deduct flag let "
-    "from if below above off".split())
+    "from if below above off around published".split()) | frozenset(
+    # the Chinese spellings of every keyword (满分, 否则, 权重 …)
+    spelling for keyword in _keywords.KEYWORDS for spelling in keyword.chinese)
 STATEMENT_WORDS = frozenset(
     "set region year source total grades round fact let rule explain standard note score "
-    "point import extends override remove under".split())
+    "point import extends override remove under require".split())
