@@ -112,6 +112,7 @@ class LeafPlan:
         self.leaf_step = checked.leaf_step
         self.style: explain.Style = explain.Style(checked.leaf_step)
         self.fact_labels: List[str] = []  # per fact slot: the words for it in justifications
+        self.own_only: set = set()  # slots read from the leaf's own facts only (published)
         self.run: Callable[[Frame], Decision] = None  # set by the compiler
 
     def assessor(self, facts: Facts) -> Optional[str]:
@@ -127,14 +128,14 @@ class LeafPlan:
         name = self.fact_slots[slot][0]
         found = None
         indicators = facts.indicators
-        for code in self.chain:
+        for code in (self.code,) if slot in self.own_only else self.chain:
             table = indicators.get(code)
             if table is not None:
                 found = table.get(name)
                 if found is not None:
                     break
         else:
-            found = facts.project.get(name)
+            found = None if slot in self.own_only else facts.project.get(name)
         if found is None:
             raise self._missing(facts, slot)
         value = found.value
@@ -523,28 +524,30 @@ class _LeafCompiler:
 
     def published(self, clause: n.Published) -> Callable:
         """The score a partial table's report publishes for an indicator it does not spell
-        out: read from the facts' `published:`, bounded by the weight."""
+        out: the `published:` of the indicator's own facts, bounded by its weight."""
+        from .intervals import Interval
+
         code = self.leaf.code
-        span = clause.span
+        key = ("published", False)
+        if key not in self.fact_slot:
+            info = FactInfo("published", "number", "报告公布得分",
+                            domain=Interval(ZERO, self.leaf.weight), span=clause.span)
+            self.fact_slot[key] = len(self.plan.fact_slots)
+            self.plan.fact_slots.append(("published", info, False, clause.span))
+            self.plan.fact_labels.append(info.label)
+            self.plan.own_only.add(self.fact_slot[key])
+        slot = self.fact_slot[key]
         style = self.style
         text = self.text(clause)
+        span = clause.span
 
         def decide(frame: Frame) -> Decision:
-            table = frame.facts.indicators.get(code) or {}
-            found = table.get("published")
-            if found is None:
-                raise RuleFailure(
-                    f"{code} is scored as the report publishes it, but the facts give no "
-                    f"`published:` for {code}", span,
-                    f"add `published: …` under `indicators: {code}:` in {frame.facts.path}",
-                    message_cn=f"{code}按报告公布得分计分，但数据中没有该指标的公布得分",
-                    hint_cn=f"请在 indicators: {code}: 下填写 published: 公布得分")
-            value = found.value
-            if value.__class__ is not Decimal or not 0 <= value <= frame.full:
-                raise RuleFailure(
-                    f"{code}: the published score must be a number from 0 to "
-                    f"{plain(frame.full)}", span, where=found.where, invalid_input=True,
-                    message_cn=f"{code}：公布得分应为0至{plain(frame.full)}之间的数")
+            value = frame.fact(slot)
+            if value > frame.full:
+                raise RuleFailure(f"{code}: the published score {plain(value)} is above the "
+                                  f"weight {plain(frame.full)}", span, invalid_input=True,
+                                  message_cn=f"{code}：公布得分{plain(value)}高于分值"
+                                             f"{plain(frame.full)}")
             return Decision(value, lambda: f"节选未列出评分细则，按报告公布得分计"
                                            f"{style.points(value)}", text, stated=True,
                             kind="published")
