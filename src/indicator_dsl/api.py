@@ -71,28 +71,34 @@ class IndicatorSet:
 _RELIABLE_AFTER_SYNTAX_ERRORS = {"type", "name", "bands", "unreachable", "range", "duplicate", "step"}
 
 
-def check_text(text: str, path: str = "<string>") -> CheckedSet:
+def check_text(text: str, path: str = "<string>", read_file=None) -> CheckedSet:
     """Parse and check; check problems are in ``.diagnostics``.
 
     Syntax errors raise :class:`SetError`, together with the check errors of the
     lines that did parse (those that cannot be caused by the dropped lines), so one
-    run reports every problem it can."""
-    linked = link(text, path)
+    run reports every problem it can; the error's ``checked`` is the set checked from
+    those lines (None when nothing could be read), for editors working on partial text.
+    ``read_file(path) -> str`` reads imported and extended files (default: from disk)."""
+    linked = link(text, path, read_file)
     tree, problems = linked.tree, linked.diagnostics
     if not problems:
         checked = check(tree, linked.sources)
         checked.origins = linked.origins
         return checked
     found = list(problems)
+    checked = None
     if tree is not None:
         try:
             checked = check(tree, linked.sources)
+            checked.origins = linked.origins
             found += [d for d in checked.diagnostics
                       if d.is_error and d.code in _RELIABLE_AFTER_SYNTAX_ERRORS]
         except RecursionError:  # pragma: no cover - parser limits nesting
-            pass
+            checked = None
     found.sort(key=lambda d: (d.file != path, d.file or "", d.line or 0, d.column or 0))
-    raise SetError(found)
+    error = SetError(found)
+    error.checked = checked
+    raise error
 
 
 def loads_set(text: str, path: str = "<string>") -> IndicatorSet:
