@@ -85,6 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     di.add_argument("old", metavar="OLD", help="the earlier set (.ind)")
     di.add_argument("new", metavar="NEW", help="the later set (.ind)")
     di.add_argument("--facts", metavar="DIR", help="a folder of facts files to score with both")
+
+    sub.add_parser("lsp", help="the language server for editors (LSP over stdin/stdout)",
+                   description="Run the language server (Language Server Protocol over "
+                               "stdin/stdout) for VS Code, Vim/Neovim and other editors: "
+                               "diagnostics, hover, completion, definitions, outline, "
+                               "formatting. See docs/editors.md.")
     return parser
 
 
@@ -96,7 +102,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return EXIT_USAGE if exc.code not in (0, None) else EXIT_OK
     try:
         command = {"eval": _eval, "check": _check, "test": _test, "props": _props,
-                   "fmt": _fmt, "diff": _diff}[args.command]
+                   "fmt": _fmt, "diff": _diff, "lsp": _lsp}[args.command]
         return command(args)
     except IndicatorError as exc:
         _print_diagnostics(exc.diagnostics, quiet=False)
@@ -261,6 +267,20 @@ def _diff(args) -> int:
         for line in score_changes(old, new, folder):
             print(line)
     return EXIT_OK
+
+
+def _lsp(args) -> int:
+    try:
+        from .lsp import serve
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] not in ("pygls", "lsprotocol", "cattrs"):
+            raise
+        print("indicator-eval lsp：语言服务器需要 pygls，请先安装：\n"
+              "    pip install 'indicator-dsl[lsp]'\n"
+              "indicator-eval lsp: the language server needs pygls; install it with\n"
+              "    pip install 'indicator-dsl[lsp]'", file=sys.stderr)
+        return EXIT_USAGE
+    return serve()
 
 
 def _eval(args) -> int:
