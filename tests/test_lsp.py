@@ -596,3 +596,196 @@ def test_a_server_without_pygls_says_how_to_install_it():
     assert "语言服务器需要 pygls" in done.stderr
     assert "Traceback" not in done.stderr
 
+
+# ------------------------------------------------------------ editor packages
+
+EDITORS = ROOT / "editors"
+GRAMMAR = EDITORS / "textmate" / "indicator.tmLanguage.json"
+TOKENIZER = ROOT / "tests" / "textmate"
+
+
+def _generator():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("generate", EDITORS / "textmate" / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _regexes(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("match", "begin", "end") and isinstance(value, str):
+                yield value
+            else:
+                yield from _regexes(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _regexes(value)
+
+
+def test_grammar_files_are_generated_from_the_keyword_table():
+    generated = _generator().text()
+    assert GRAMMAR.read_text(encoding="utf-8") == generated, \
+        "run: python editors/textmate/generate.py"
+    assert (EDITORS / "vscode" / "syntaxes" / "indicator.tmLanguage.json").read_text(
+        encoding="utf-8") == generated
+
+
+def test_grammar_regexes_compile_and_match_every_keyword_spelling():
+    """Python's re reads these patterns as Oniguruma does (no Oniguruma-only syntax is used),
+    so they are checked here on any machine; the TextMate engine itself runs below."""
+    from indicator_dsl.keywords import FUNCTIONS, KEYWORDS
+
+    grammar = json.loads(GRAMMAR.read_text(encoding="utf-8"))
+    for regex in _regexes(grammar):
+        re.compile(regex, re.M)
+    keyword_patterns = [re.compile(p["match"]) for p in grammar["repository"]["keywords"]["patterns"]]
+    for keyword in KEYWORDS:
+        for spelling in (keyword.english.split(" 0")[0],) + keyword.chinese:
+            line = f"x {spelling} y"
+            assert any(p.search(line) and p.search(line).group() == spelling
+                       for p in keyword_patterns), spelling
+    builtin = re.compile(grammar["repository"]["builtin-call"]["match"])
+    for english, spellings in FUNCTIONS.items():
+        for spelling in (english,) + spellings:
+            assert builtin.search(f"= {spelling}(a, b)").group() == spelling
+    # A Chinese keyword inside a longer Chinese name is not a keyword.
+    assert not any(p.search("fact 实际支出金额: number") and
+                   p.search("fact 实际支出金额: number").group() == "金额" for p in keyword_patterns)
+
+
+def _tokenize(tmp_path, text):
+    if not (TOKENIZER / "node_modules" / "vscode-textmate").is_dir():
+        pytest.skip("the TextMate engine is not installed: npm install --prefix tests/textmate "
+                    "(.ci/run does it)")
+    sample = tmp_path / "sample.ind"
+    sample.write_text(text, encoding="utf-8")
+    done = subprocess.run(["node", str(TOKENIZER / "tokenize.js"), str(GRAMMAR), str(sample)],
+                          capture_output=True, text=True, timeout=TIMEOUT)
+    assert done.returncode == 0, done.stderr
+    return [[(token, scopes[-1]) for token, scopes in line] for line in json.loads(done.stdout)]
+
+
+def test_textmate_engine_tokenizes_both_spellings(tmp_path):
+    sample = (
+        '# 注释 weight\n'
+        'C114 "慰问人数情况" weight 5: ratio(actual, target) >= 1 -> full; per 5% below -> -0.1; floor 0\n'
+        'C115 "慰问人数情况" 权重 5: 比率(实际, 预期) >= 100% -> 满分; 每低于 5% -> -0.1; 扣完为止\n'
+        'override C1 weight 30\n'
+        'fact 实际支出金额: money(万元) "金额"\n'
+        'C116 weight 2: national.art16(actual, target)\n'
+        'set "未闭合\n'
+        'total 100\n'
+    )
+    lines = _tokenize(tmp_path, sample)
+    scope = [{token.strip(): s for token, s in line if token.strip()} for line in lines]
+    assert scope[0] == {"# 注释 weight": "comment.line.number-sign.indicator"}
+    assert scope[1]["C114"] == "entity.name.type.indicator"
+    assert scope[1]["weight"] == "keyword.other.indicator"
+    assert scope[1]["ratio"] == "support.function.builtin.indicator"
+    assert scope[1]["5%"] == "constant.numeric.percent.indicator"
+    assert scope[1]["->"] == "keyword.operator.arrow.indicator"
+    assert scope[1]["full"] == scope[1]["per"] == scope[1]["floor"] == "keyword.control.indicator"
+    assert scope[1]["慰问人数情况"] == "string.quoted.double.indicator"
+    assert scope[2]["C115"] == "entity.name.type.indicator"
+    assert scope[2]["权重"] == "keyword.other.indicator"
+    assert scope[2]["比率"] == "support.function.builtin.indicator"
+    assert scope[2]["满分"] == scope[2]["每低于"] == scope[2]["扣完为止"] == \
+        "keyword.control.indicator"
+    assert scope[3]["C1"] == "entity.name.type.indicator"
+    assert scope[4]["实际支出金额"] == "variable.other.definition.indicator"
+    assert scope[4]["money"] == "storage.type.indicator"
+    assert scope[5]["national.art16"] == "entity.name.function.indicator"
+    assert scope[7] == {"total": "keyword.other.indicator", "100": "constant.numeric.indicator"}
+
+
+def test_vscode_extension_declares_the_language_and_starts_the_server(tmp_path):
+    import shutil
+
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed (.ci/run installs it)")
+    folder = EDITORS / "vscode"
+    manifest = json.loads((folder / "package.json").read_text(encoding="utf-8"))
+    language = manifest["contributes"]["languages"][0]
+    assert language["id"] == "indicator" and language["extensions"] == [".ind"]
+    assert (folder / language["configuration"]).is_file()
+    config = json.loads((folder / language["configuration"]).read_text(encoding="utf-8"))
+    assert config["comments"]["lineComment"] == "#" and ["{", "}"] in config["brackets"]
+    grammar = manifest["contributes"]["grammars"][0]
+    assert grammar["language"] == "indicator"
+    assert json.loads((folder / grammar["path"]).read_text(encoding="utf-8"))["scopeName"] == \
+        grammar["scopeName"]
+    assert manifest["activationEvents"] == ["onLanguage:indicator"]
+    assert "vscode-languageclient" in manifest["dependencies"]
+    # Run activate() against stand-ins for the editor API and the client library: the
+    # client it builds starts `indicator-eval lsp` over stdio for .ind documents.
+    stubs = tmp_path / "node_modules"
+    (stubs / "vscode").mkdir(parents=True)
+    (stubs / "vscode" / "index.js").write_text(
+        "module.exports = { workspace: { getConfiguration: () => ({ get: () => undefined }) },"
+        " window: { showErrorMessage: (m) => { global.shown = m; } } };", encoding="utf-8")
+    (stubs / "vscode-languageclient").mkdir()
+    (stubs / "vscode-languageclient" / "node.js").write_text(
+        "class LanguageClient { constructor(id, name, server, client) {"
+        " global.made = { id, name, server, client }; }"
+        " start() { return Promise.resolve(); } stop() { global.stopped = true; } }"
+        "module.exports = { LanguageClient, TransportKind: { stdio: 0 } };", encoding="utf-8")
+    script = (
+        f"const ext = require({json.dumps(str(folder / 'extension.js'))});"
+        "const context = { subscriptions: [] };"
+        "Promise.resolve(ext.activate(context)).then(() => { ext.deactivate();"
+        " process.stdout.write(JSON.stringify({ made: global.made, stopped: global.stopped,"
+        " subscriptions: context.subscriptions.length })); });")
+    done = subprocess.run(["node", "-e", script], capture_output=True, text=True,
+                          timeout=TIMEOUT, env=dict(os.environ, NODE_PATH=str(stubs)))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["made"]["server"] == {"command": "indicator-eval", "args": ["lsp"],
+                                        "transport": 0}
+    assert {"scheme": "file", "language": "indicator"} in \
+        result["made"]["client"]["documentSelector"]
+    assert result["stopped"] is True and result["subscriptions"] == 1
+
+
+def test_neovim_snippet_attaches_the_server_and_shows_diagnostics(tmp_path):
+    import shutil
+
+    if shutil.which("nvim") is None:
+        pytest.skip("Neovim is not installed (.ci/run installs it)")
+    text = SEED.read_text(encoding="utf-8").replace(
+        "score: plan_matched -> full", "score: plan_matchd -> full")
+    target = tmp_path / "typo.ind"
+    target.write_text(text, encoding="utf-8")
+    line, character = _position_of(text, 'C114 "2020')
+    out = tmp_path / "out.json"
+    probe = tmp_path / "probe.lua"
+    probe.write_text(f"""
+vim.wait(30000, function() return #vim.diagnostic.get(0) > 0 end, 100)
+local result = {{ filetype = vim.bo.filetype, diagnostics = {{}} }}
+for _, d in ipairs(vim.diagnostic.get(0)) do
+  table.insert(result.diagnostics, {{ lnum = d.lnum, col = d.col, message = d.message }})
+end
+local answers = vim.lsp.buf_request_sync(0, "textDocument/hover", {{
+  textDocument = {{ uri = vim.uri_from_bufnr(0) }},
+  position = {{ line = {line}, character = {character} }} }}, 20000)
+for _, answer in pairs(answers or {{}}) do
+  if answer.result then result.hover = answer.result.contents.value end
+end
+vim.fn.writefile({{ vim.fn.json_encode(result) }}, {json.dumps(str(out))})
+vim.cmd("qa!")
+""", encoding="utf-8")
+    command = json.dumps([sys.executable, "-m", "indicator_dsl", "lsp"])
+    done = subprocess.run(
+        ["nvim", "--headless", "--clean", "-c", f"let g:indicator_lsp_cmd = {command}",
+         "-c", f"luafile {EDITORS / 'nvim' / 'indicator.lua'}", "-c", f"edit {target}",
+         "-c", f"luafile {probe}"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert out.is_file(), done.stdout + done.stderr
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["filetype"] == "indicator"
+    typo = [d for d in result["diagnostics"] if "plan_matchd" in d["message"]]
+    want_line, want_character = _position_of(text, "plan_matchd -> full")
+    assert typo and (typo[0]["lnum"], typo[0]["col"]) == (want_line, want_character)
+    assert "did you mean 'plan_matched'" in typo[0]["message"]
+    assert "慰问人数与预期人数的比例达到100%" in result["hover"]
