@@ -410,6 +410,14 @@ def test_completion_of_codes_after_override(client, tmp_path):
     assert {"A", "B", "C", "D"} <= set(items)
     assert all(item["kind"] == 18 for item in items.values())  # references
     assert "满分" not in items
+    # Typing the space after `override` opens the list; a space elsewhere does not.
+    space = {"triggerKind": 2, "triggerCharacter": " "}
+    items = _labels(client.at("textDocument/completion", uri, line, len("override "),
+                              context=space))
+    assert {"A", "B", "C", "D"} <= set(items)
+    found = re.search(r"^override (\w+) ", text, re.M)
+    line, character = _position_of(text, found.group(0), offset=len(found.group(0)))
+    assert client.at("textDocument/completion", uri, line, character, context=space)["items"] == []
 
 
 def test_completion_of_imported_rules(client):

@@ -28,7 +28,7 @@ import os
 import re
 import traceback
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import attrs
 from lsprotocol import types as t
@@ -167,10 +167,6 @@ class Lines:
             out.append("    " + self.line(line).strip())
         out.append("    " + self.line(span.end_line)[:span.end_column - 1].strip())
         return "\n".join(part for part in out if part.strip())
-
-
-def _utf16(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def line_context(text: str, index: int) -> str:
@@ -351,10 +347,8 @@ def _compile(checked: CheckedSet) -> dict:
 def _compile_leaf(checked: CheckedSet, leaf: CheckedIndicator) -> dict:
     from .compiler import compile_set
 
-    view = CheckedSet(checked.file, checked.source, [leaf], {leaf.code: leaf}, checked.total,
-                      checked.grades, checked.leaf_step, checked.group_step,
-                      checked.total_step, checked.facts, [])
-    return compile_set(view)
+    return compile_set(attrs.evolve(checked, roots=[leaf], by_code={leaf.code: leaf},
+                                    diagnostics=[]))
 
 
 # ----------------------------------------------------------- under the cursor
@@ -805,7 +799,7 @@ def hover_file(analysis: Analysis, target: Target) -> str:
             if tree.lets:
                 out.append("\n中间值：" + "、".join(f"`{prefix}{x.name}`" for x in tree.lets))
         else:
-            out.append(f"\n一级指标：" + "、".join(
+            out.append("\n一级指标：" + "、".join(
                 f"{x.code} {x.name or ''}".rstrip() for x in tree.indicators))
     return "\n".join(out)
 
@@ -1378,6 +1372,10 @@ def build_server() -> IndicatorServer:
         if cursor is None:
             return t.CompletionList(is_incomplete=False, items=[])
         items, start = completions(analysis, cursor)
+        context = params.context
+        if context is not None and context.trigger_character == " " and \
+                not all(item.kind == "code" for item in items):
+            items = []  # a space opens the list only where codes are expected (override …)
         edit_range = t.Range(start=lines.position(cursor.line, start + 1),
                              end=lines.position(cursor.line, cursor.index + 1))
         out = []
