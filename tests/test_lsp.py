@@ -797,3 +797,34 @@ vim.cmd("qa!")
     assert typo and (typo[0]["lnum"], typo[0]["col"]) == (want_line, want_character)
     assert "did you mean 'plan_matched'" in typo[0]["message"]
     assert "慰问人数与预期人数的比例达到100%" in result["hover"]
+
+
+def test_paths_with_chinese_folder_names_and_spaces(client, tmp_path):
+    folder = tmp_path / "云南 指标体系"
+    folder.mkdir()
+    (folder / "规则库.ind").write_text('rule met(x): x -> full; else -> 0\n', encoding="utf-8")
+    text = ('import "规则库.ind" as 库\n\nset "测试"\ntotal 2\nfact done: bool "完成"\n'
+            'C1 "完成情况" weight 2: 库.met(done)\n')
+    main = folder / "主 文件.ind"
+    main.write_text(text, encoding="utf-8")
+    uri = client.open(main, text)
+    assert [d for d in client.diagnostics(uri) if d["severity"] == 1] == []
+    line, character = _position_of(text, "库.met(done)", offset=3)
+    found = client.at("textDocument/definition", uri, line, character)
+    assert found["uri"] == (folder / "规则库.ind").resolve().as_uri()
+    assert found["range"]["start"] == {"line": 0, "character": len("rule ")}
+
+
+def test_hover_on_chinese_keywords_written_together(client, tmp_path):
+    text = ('C1 权重 5: 比率(实际, 预期) >= 100% -> 满分; 每低于 5% -> -0.1; 扣完为止\n')
+    uri = client.open(tmp_path / "zh.ind", text)
+    client.diagnostics(uri)
+    line, character = _position_of(text, "扣完为止", offset=1)
+    value = client.at("textDocument/hover", uri, line, character)["contents"]["value"]
+    assert "关键字 `floor 0`（扣完为止）" in value
+    line, character = _position_of(text, "每低于", offset=1)  # on 低: the keyword `below`
+    value = client.at("textDocument/hover", uri, line, character)["contents"]["value"]
+    assert "关键字 `below`" in value
+    line, character = _position_of(text, "比率", offset=1)
+    value = client.at("textDocument/hover", uri, line, character)["contents"]["value"]
+    assert "函数 `ratio`" in value

@@ -28,6 +28,7 @@ import os
 import re
 import traceback
 from pathlib import Path
+from urllib.parse import unquote
 from typing import Callable, Dict, List, Optional, Tuple
 
 import attrs
@@ -1113,7 +1114,9 @@ class IndicatorServer(LanguageServer):
         return read_source(path)
 
     def analysis(self, uri: str) -> Optional[Analysis]:
-        document = self.workspace.text_documents.get(uri)
+        # The workspace keys documents by their unquoted URI (pygls), so a path with
+        # spaces or Chinese characters is found under its decoded form.
+        document = self.workspace.text_documents.get(unquote(uri))
         if document is None:
             return None
         current = self.analyses.get(uri)
