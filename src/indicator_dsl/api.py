@@ -67,14 +67,17 @@ class IndicatorSet:
         return self._evaluator.scores(facts)
 
 
-def check_text(text: str, path: str = "<string>") -> CheckedSet:
+def check_text(text: str, path: str = "<string>", read_file=None) -> CheckedSet:
     """Parse and check; check problems are in ``.diagnostics``.
 
     Syntax errors raise :class:`SetError`, together with the check findings on the
     parts that did parse and that the lines set aside could not have changed (weights
     of groups that lost no line, names when no declaration was lost, the rules of
-    intact leaves …), so one run reports every problem it can."""
-    linked = link(text, path)
+    intact leaves …), so one run reports every problem it can; the error's ``checked``
+    is the set checked from those lines (None when nothing could be read), for editors
+    working on partial text. ``read_file(path) -> str`` reads imported and extended
+    files (default: from disk)."""
+    linked = link(text, path, read_file)
     tree, problems = linked.tree, linked.diagnostics
     if not problems:
         checked = check(tree, linked.sources)
@@ -82,16 +85,20 @@ def check_text(text: str, path: str = "<string>") -> CheckedSet:
         checked.imports = linked.found
         return checked
     found = list(problems)
+    checked = None
     if tree is not None:
         try:
             checked = check(tree, linked.sources)
         except RecursionError:  # pragma: no cover - parser limits nesting
             checked = None
         if checked is not None:
+            checked.origins = linked.origins
             found += [d for d in checked.diagnostics
                       if _unaffected(d, checked, linked.dropped, linked.sources)]
     found.sort(key=lambda d: (d.file != path, d.file or "", d.line or 0, d.column or 0))
-    raise SetError(found)
+    error = SetError(found)
+    error.checked = checked
+    raise error
 
 
 _DECLARATION = ("fact ", "let ", "rule ", "import ", "from ", "extends ")

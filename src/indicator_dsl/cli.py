@@ -97,6 +97,12 @@ def _parser() -> argparse.ArgumentParser:
     se.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     se.add_argument("--host", default="127.0.0.1",
                     help="address to listen on (default 127.0.0.1: this computer only)")
+
+    sub.add_parser("lsp", help="the language server for editors (LSP over stdin/stdout)",
+                   description="Run the language server (Language Server Protocol over "
+                               "stdin/stdout) for VS Code, Vim/Neovim and other editors: "
+                               "diagnostics, hover, completion, definitions, outline, "
+                               "formatting. See docs/editors.md.")
     return parser
 
 
@@ -108,7 +114,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return EXIT_USAGE if exc.code not in (0, None) else EXIT_OK
     try:
         command = {"eval": _eval, "check": _check, "test": _test, "props": _props,
-                   "fmt": _fmt, "diff": _diff, "serve": _serve}[args.command]
+                   "fmt": _fmt, "diff": _diff, "serve": _serve, "lsp": _lsp}[args.command]
         return command(args)
     except IndicatorError as exc:
         _print_diagnostics(exc.diagnostics, quiet=False)
@@ -319,6 +325,20 @@ def _serve(args) -> int:
     from .web import serve
 
     return serve(Path(args.target), host=args.host, port=args.port)
+
+
+def _lsp(args) -> int:
+    try:
+        from .lsp import serve
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] not in ("pygls", "lsprotocol", "cattrs"):
+            raise
+        print("indicator-eval lsp：语言服务器需要 pygls，请先安装：\n"
+              "    pip install 'indicator-dsl[lsp]'\n"
+              "indicator-eval lsp: the language server needs pygls; install it with\n"
+              "    pip install 'indicator-dsl[lsp]'", file=sys.stderr)
+        return EXIT_USAGE
+    return serve()
 
 
 def _eval(args) -> int:

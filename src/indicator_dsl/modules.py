@@ -103,8 +103,10 @@ def shipped_sets() -> List[Path]:
     return sorted(p for p in library_dir().rglob("*.ind"))
 
 
-def link(text: str, path: str) -> Linked:
-    linker = _Linker()
+def link(text: str, path: str, read_file=None) -> Linked:
+    """Link ``text`` with the files it names. ``read_file(path) -> str`` reads them
+    (default: from disk); an editor passes one that prefers its unsaved buffers."""
+    linker = _Linker(read_file)
     main = SourceText(path, text)
     linker.sources = Sources(main)
     tree = linker.load_text(text, path, stack=())
@@ -113,7 +115,8 @@ def link(text: str, path: str) -> Linked:
 
 
 class _Linker:
-    def __init__(self):
+    def __init__(self, read_file=None):
+        self.read_file = read_file or read_source
         self.sources: Sources = None
         self.diagnostics: List[Diagnostic] = []
         self.origins: Dict[str, List[str]] = {}
@@ -159,7 +162,7 @@ class _Linker:
         if key in self.loaded:
             return self.loaded[key]
         try:
-            text = read_source(found)
+            text = self.read_file(found)
         except IndicatorError as exc:
             self.diagnostics.extend(exc.diagnostics)
             return None

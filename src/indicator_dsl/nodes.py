@@ -479,3 +479,23 @@ def walk(node):
             elif attrs.has(type(value)):
                 children.append(value)
         stack.extend(reversed(children))
+
+
+def span_contains(span: Optional[Span], line: int, column: int) -> bool:
+    """Whether the 1-based ``line``/``column`` lies in ``span`` (its end included, so a
+    cursor just after a word is still on it)."""
+    if span is None:
+        return False
+    return (span.line, span.column) <= (line, column) <= (span.end_line, span.end_column)
+
+
+def nodes_at(root, line: int, column: int, file: Optional[str] = None) -> list:
+    """The nodes under a position, outermost first (the last is the innermost), for an
+    editor's hover, completion and go-to-definition. ``file`` keeps only nodes written in
+    that file (a linked tree holds nodes of several)."""
+    found = [node for node in walk(root)
+             if span_contains(getattr(node, "span", None), line, column)
+             and (file is None or node.span.file == file)]
+    found.sort(key=lambda node: (node.span.line, node.span.column, -node.span.end_line,
+                                 -node.span.end_column))
+    return found
