@@ -86,8 +86,9 @@ def _parser() -> argparse.ArgumentParser:
     di.add_argument("new", metavar="NEW", help="the later set (.ind)")
     di.add_argument("--facts", metavar="DIR", help="a folder of facts files to score with both")
 
-    from . import scaffold
+    from . import importer, scaffold
     scaffold.add_parser(sub)
+    importer.add_parser(sub)
     return parser
 
 
@@ -99,7 +100,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return EXIT_USAGE if exc.code not in (0, None) else EXIT_OK
     try:
         command = {"eval": _eval, "check": _check, "test": _test, "props": _props,
-                   "fmt": _fmt, "diff": _diff, "init": _init}[args.command]
+                   "fmt": _fmt, "diff": _diff, "init": _init, "import": _import}[args.command]
         return command(args)
     except IndicatorError as exc:
         _print_diagnostics(exc.diagnostics, quiet=False)
@@ -268,6 +269,12 @@ def _diff(args) -> int:
 
 def _init(args) -> int:
     from .scaffold import run
+
+    return run(args)
+
+
+def _import(args) -> int:
+    from .importer import run
 
     return run(args)
 

@@ -558,8 +558,21 @@ def _is_zero(o: Outcome, weight: Decimal) -> bool:
     return value_text(o, weight) == "0"
 
 
+def _pair_kinds(top: str, bottom: str):
+    """The two sides of a ratio have one type: 预算执行数/预算数 are both amounts,
+    实际满意度/指标值 both percentages."""
+    kinds = [fact_kind(text) for text in (top, bottom)]
+    for kind, unit in (("money", "元"), ("percent", None)):
+        if any(k == kind for k, _ in kinds):
+            return [(kind, unit)] * 2
+    return kinds
+
+
 def fact_kind(label: str) -> Tuple[str, Optional[str]]:
-    """The type a fact named by ``label`` most likely has: counts, money, numbers."""
+    """The type a fact named by ``label`` most likely has: counts, money, percentages,
+    numbers."""
+    if re.search(r"(?:率|满意度|占比|比例)(?:（[^）]*）)?$", label):
+        return "percent", None
     if re.search(r"(?:人数|次数|户数|个数|项数|家数|人次|份数|场次|例数|类数|处数)$", label):
         return "count", None
     if re.search(r"金额|资金|经费|支出|拨款|成本|费用|收入|预算(?:数|额)?$", label):
@@ -638,13 +651,21 @@ def resolve_subject(a: Analysis, phrase: str, fallback: str = "完成率") -> Su
             left = label_text(m.group(1))
             if _same_subject(left, phrase):
                 return _ratio_subject(a, label_text(m.group(2)), label_text(m.group(3)), left)
+    if not phrase or re.fullmatch(r"(?:实际)?(?:完成|达成|执行)?(?:率|比例|程度)", phrase):
+        # A generic 完成率: the 指标解释 may say of what (「实际完成值与年度指标值之比」).
+        m = re.search(r"([^,;:。与和]+?)(?:与|和)([^,;:。与和]+?)(?:的)?(?:之比|比例|比值|比率)",
+                      normalise(a.source.explain or ""))
+        if m:
+            return _ratio_subject(a, m.group(1), m.group(2), phrase or fallback)
     label = phrase or fallback
     name = a.name("rate")
     return Subject(name, (FactSpec(name, "percent", label),), (), label)
 
 
 def _same_subject(defined: str, phrase: str) -> bool:
-    if not phrase:
+    """「预算执行率」 is what 「执行率」, 「实际执行率」 and 「项目预算执行率」 name."""
+    phrase = re.sub(r"^(?:实际|该|本|项目)", "", phrase)
+    if len(phrase) < 2:
         return False
     return defined.endswith(phrase) or phrase.endswith(defined)
 
@@ -652,9 +673,7 @@ def _same_subject(defined: str, phrase: str) -> bool:
 def _ratio_subject(a: Analysis, top: str, bottom: str, label: str) -> Subject:
     top, bottom = label_text(top), label_text(bottom)
     names = (a.name("actual"), a.name("target"))
-    kinds = [fact_kind(text) for text in (top, bottom)]
-    if any(kind == "money" for kind, _ in kinds):  # 预算执行数/预算数: both are amounts
-        kinds = [("money", "元")] * 2
+    kinds = _pair_kinds(top, bottom)
     facts = [FactSpec(name, kind, text, unit=unit)
              for name, text, (kind, unit) in zip(names, (top, bottom), kinds)]
     rate = a.name("rate")
@@ -811,7 +830,8 @@ def _assessor_band(a: Analysis) -> Optional[Draft]:
     values = []
     for label, _x, _y in pairs:
         label = re.sub(r"^(?:定性指标|分别)", "", label)
-        short = label.split("年度指标")[0] or label
+        # 「部分达成年度指标并具有一定效果」 → 部分达成: the band's name, not its gloss.
+        short = re.split(r"年度指标|并|且|，|,", label)[0] or label
         values.append(label_text(short))
     if len(set(values)) != len(values):
         return None
@@ -962,8 +982,9 @@ def _rate_draft(a: Analysis, subject: Subject, flag: bool) -> Draft:
 def _proportional_draft(a: Analysis, actual_label: str, target_label: str, reverse: bool,
                         flag: bool, readings=()) -> Draft:
     actual, target = a.name("actual"), a.name("target")
-    facts = (FactSpec(actual, *_kind_pair(label_text(actual_label))),
-             FactSpec(target, *_kind_pair(label_text(target_label))))
+    (k1, u1), (k2, u2) = _pair_kinds(label_text(actual_label), label_text(target_label))
+    facts = (FactSpec(actual, k1, label_text(actual_label), unit=u1),
+             FactSpec(target, k2, label_text(target_label), unit=u2))
     rate = a.name("rate")
     readings = list(readings)
     if reverse:
