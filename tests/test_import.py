@@ -239,7 +239,7 @@ def _workbook(path, mismatch=False, formula=False):
     rows = [
         ("一、决策（20%）", "（一）项目立项", "立项依据充分性", 5, 5, "考察项目立项是否有充分依据。",
          "是，得满分；否，不得分。", "", ""),
-        (None, None, "程序规范性", 5, 4, "考察立项程序是否规范。",
+        (None, None, "程序规范性", "5%", 4, "考察立项程序是否规范。",
          "规范，得满分；存在一项不规范，扣1分，扣完为止。", "存在一项不规范", ""),
         (None, "（二）绩效目标", "目标明确性", 10, 8, "考察绩效目标是否明确。",
          "定性指标：达成年度指标、部分达成年度指标并具有一定效果、未达成年度指标且效果较差三档，"
@@ -290,7 +290,8 @@ def test_an_excel_table_with_merges_numbering_and_a_total_row(tmp_path):
         "C3": ("效益指标", 20), "C31": ("社会效益", 15), "C32": ("可持续影响", 5)}
     assert "# 评分表中的序号：一、" in text and "# 评分表中的序号：（二）" in text
     assert 'note "年度指标值：≥500人"' in text and 'note "评分说明：满意度85%"' in text
-    assert "C11 \"帮扶人数完成率\" weight 20%" in text
+    assert "C11 \"帮扶人数完成率\" weight 20%" in text  # a percentage-formatted 0.2
+    assert "A12 \"程序规范性\" weight 5%" in text  # the text 5%
     assert "C32 \"可持续影响\" weight 5 {" in text and "# 待编写：" in text
     facts = yaml.safe_load((tmp_path / "帮扶资金评分表.facts.yaml").read_text(encoding="utf-8"))
     assert facts["published"] == {"total": 92, "grade": "优"}
@@ -366,3 +367,124 @@ def test_the_project_reports_read_back(tmp_path, set_path, kind):
           f"({sum(r.samples > 0 and r.agree_unrounded == r.samples for r in same)} before "
           f"rounding)\n"
           + report(results))
+
+
+# ----------------------------------------------------------- other layouts
+
+def _docx_table(path, rows, merges=(), before=("某县2022年项目支出绩效评价评分表",)):
+    from docx import Document
+
+    doc = Document()
+    for text in before:
+        doc.add_paragraph(text)
+    table = doc.add_table(rows=len(rows), cols=len(rows[0]))
+    grid = [list(r.cells) for r in table.rows]
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            if text:
+                grid[r][c].paragraphs[0].add_run(text)
+    for top, left, bottom, right in merges:
+        grid[top][left].merge(grid[bottom][right])
+    doc.save(path)
+
+
+def test_group_names_repeated_on_every_row(tmp_path):
+    path = tmp_path / "repeated.docx"
+    _docx_table(path, [
+        ["一级指标", "二级指标", "分值", "得分", "评分标准"],
+        ["决策（40分）", "立项依据", "20", "20", "是，得满分；否，不得分。"],
+        ["决策（40分）", "绩效目标", "20", "18", "合理得满分；存在一项不合理，扣2分，扣完为止"],
+        ["产出（60分）", "数量", "60", "60", "完成率100%，得满分，每减少5%，扣1分，扣完为止。"],
+        ["合计", "", "100", "98（优）", ""],
+    ])
+    table = importer.read_table(str(path))
+    assert [(n.code, n.title.name, n.weight.value) for n in table.walk()] == [
+        ("A", "决策", 40), ("A1", "立项依据", 20), ("A2", "绩效目标", 20),
+        ("B", "产出", 60), ("B1", "数量", 60)]
+    assert table.published_grade == "优" and table.published_total == 98
+    result = importer.draft_set(table, source_label=path.name)
+    assert result.stubs == 0
+    loads_set(result.ind_text)
+
+
+def test_one_indicator_column_nested_by_codes_or_numbering(tmp_path):
+    coded = tmp_path / "coded.docx"
+    _docx_table(coded, [
+        ["指标名称", "分值", "评分标准"],
+        ["A 决策", "30", ""],
+        ["A1 立项依据充分性", "10", "是，得满分；否，不得分。"],
+        ["A2 绩效目标合理性", "20", "是，得满分；否，不得分。"],
+        ["B 产出", "70", ""],
+        ["B1 完成率", "70", "完成率100%，得满分，每减少5%，扣1分，扣完为止。"],
+    ])
+    table = importer.read_table(str(coded))
+    assert [(n.code, n.parent.code if n.parent else None) for n in table.walk()] == [
+        ("A", None), ("A1", "A"), ("A2", "A"), ("B", None), ("B1", "B")]
+    numbered = tmp_path / "numbered.docx"
+    _docx_table(numbered, [
+        ["评价指标", "分值", "评分标准"],
+        ["一、决策", "30", ""],
+        ["（一）立项", "30", ""],
+        ["1.立项依据充分性", "10", "是，得满分；否，不得分。"],
+        ["2.绩效目标合理性", "20", "是，得满分；否，不得分。"],
+        ["二、产出", "70", ""],
+        ["（一）数量", "70", "完成率100%，得满分，每减少5%，扣1分，扣完为止。"],
+    ])
+    table = importer.read_table(str(numbered))
+    assert [(n.code, n.title.name) for n in table.walk()] == [
+        ("A", "决策"), ("A1", "立项"), ("A11", "立项依据充分性"), ("A12", "绩效目标合理性"),
+        ("B", "产出"), ("B1", "数量")]
+    text = importer.draft_set(table, source_label=numbered.name).ind_text
+    assert loads_set(text).total == 100
+
+
+def test_the_docs_list_every_recogniser():
+    from indicator_dsl.drafting import RECOGNISERS
+
+    doc = (ROOT / "docs/import.md").read_text(encoding="utf-8")
+    listed = set(__import__("re").findall(r"\(`([a-z-]+)`\)", doc))
+    assert listed == {r.id for r in RECOGNISERS}
+    block = doc.split("```\nB13", 1)[1].split("```", 1)[0]
+    assert loads_set("B13" + block).checked.leaves()[0].code == "B13"
+
+
+# ------------------------------------------------------------ robustness
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from indicator_dsl.errors import IndicatorError  # noqa: E402
+from indicator_dsl.parser import parse  # noqa: E402
+from indicator_dsl.tables import Cell, Document, Grid  # noqa: E402
+
+_WORDS = ["一级指标", "二级指标", "三级指标", "分值", "得分", "评分标准", "指标解释", "合计", "",
+          "", "A.决策（20%）", "A1.立项", "A11 依据", "B 产出", "（一）数量", "20", "5分", "（10）",
+          "30%", "是，得满分；否，不得分。", "每减少5%，扣0.1分", "不适用", "优", "评价等级", "x"]
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_WORDS), min_size=5, max_size=5), min_size=1, max_size=9),
+       st.lists(st.booleans(), min_size=45, max_size=45))
+def test_any_table_gives_a_draft_that_parses_or_a_clear_refusal(rows, merges):
+    """Whatever a table holds, import either refuses it with a message or writes a
+    draft that parses (check may report stubs and weights)."""
+    cells = []
+    flags = iter(merges)
+    for r, row in enumerate(rows):
+        line = []
+        for c, text in enumerate(row):
+            merged = r > 0 and c < 2 and next(flags) and cells[r - 1][c].text
+            origin = cells[r - 1][c].origin if merged else (r, c)
+            line.append(Cell(cells[r - 1][c].text if merged else text, origin, f"表1第{r + 1}行"))
+        cells.append(line)
+    grid = Grid(cells, "表1", 1)
+    doc = Document("t.docx", "docx", [grid])
+    try:
+        grid_, layout = importer.choose_table(doc, None)
+        table = importer.build_tree(doc, grid_, layout)
+        result = importer.draft_set(table, source_label="t.docx")
+    except IndicatorError as exc:
+        assert exc.diagnostics and all(d.message for d in exc.diagnostics)
+        return
+    parse(result.ind_text, "draft.ind")
+    loads_facts(result.facts_text, "draft.facts.yaml")

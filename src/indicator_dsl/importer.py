@@ -296,10 +296,9 @@ def parse_weight(text: str) -> Optional[Weight]:
 
 
 def parse_score(text: str) -> Optional[Decimal]:
-    t = _squash(text).rstrip("分")
-    if re.fullmatch(r"-?\d+(?:\.\d+)?", t):
-        return Decimal(t)
-    return None
+    """5.5, 5.5分, 98（优）; None for 不适用, —, or text."""
+    m = re.match(r"(-?\d+(?:\.\d+)?)分?(?=$|[（(\s])", _squash(text))
+    return Decimal(m.group(1)) if m else None
 
 
 # ----------------------------------------------------------------------- tree
