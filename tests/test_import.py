@@ -488,3 +488,44 @@ def test_any_table_gives_a_draft_that_parses_or_a_clear_refusal(rows, merges):
         return
     parse(result.ind_text, "draft.ind")
     loads_facts(result.facts_text, "draft.facts.yaml")
+
+
+def test_subtotal_rows_percent_headers_wrapped_names_and_repeated_headers(tmp_path):
+    """小计 rows give their group's score; 权重（%） makes bare numbers percentages; a
+    name wrapped over two lines is one name; a table continued on the next page with
+    its header repeated is one table."""
+    from docx import Document
+
+    doc = Document()
+    doc.add_paragraph("某县2022年项目支出绩效评价")
+    header = ["一级指标", "二级指标", "权重（%）", "得分", "评分标准"]
+    first = [header,
+             ["A\n决策", "A1 立项\n依据充分性", "10", "10", "是，得满分；否，不得分。"],
+             ["", "A2 绩效目标", "10", "8", "合理得满分；存在一项不合理，扣2分，扣完为止"],
+             ["", "小计", "20", "18", ""]]
+    second = [header,
+              ["B 产出", "B1 数量", "80", "80", "完成率100%，得满分，每减少5%，扣1分，扣完为止。"],
+              ["合计", "", "100", "98", ""]]
+    for rows, merges in ((first, [(1, 0, 3, 0)]), (second, [])):
+        table = doc.add_table(rows=len(rows), cols=5)
+        grid = [list(r.cells) for r in table.rows]
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                if text:
+                    lines = text.split("\n")
+                    grid[r][c].paragraphs[0].add_run(lines[0])
+                    for more in lines[1:]:
+                        grid[r][c].add_paragraph(more)
+        for top, left, bottom, right in merges:
+            grid[top][left].merge(grid[bottom][right])
+    path = tmp_path / "两页.docx"
+    doc.save(path)
+    table = importer.read_table(str(path))
+    assert [(n.code, n.title.name, n.weight and n.weight.text(), n.published)
+            for n in table.walk()] == [
+        ("A", "决策", "20", 18), ("A1", "立项依据充分性", "10%", 10), ("A2", "绩效目标", "10%", 8),
+        ("B", "产出", "80", None), ("B1", "数量", "80%", 80)]
+    assert table.published_total == 98
+    result = importer.draft_set(table, source_label=path.name)
+    assert loads_set(result.ind_text).total == 100
+    assert "  A:\n    published: 18\n" in result.facts_text

@@ -68,6 +68,7 @@ HEADER_KINDS: Tuple[Tuple[str, str], ...] = (
 _HEADER_RES = tuple((kind, re.compile(p)) for kind, p in HEADER_KINDS)
 _CN_LEVEL = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
+SUBTOTAL_WORDS = {"小计", "小计得分", "分项合计"}
 TOTAL_WORDS = {"合计", "总计", "总分", "合计得分", "总得分", "得分合计", "合计分", "总 计", "合 计"}
 GRADE_WORDS = {"等级", "评价等级", "评定等级", "绩效等级", "综合等级", "评价结果", "等次", "评价等次"}
 
@@ -100,6 +101,8 @@ class Layout:
     columns: Dict[str, int]  # weight, score, explain, standard, remark → column
     extra: List[Tuple[int, str]]  # other columns: (column, header text)
     score: int  # how much the table looks like a 评分表
+    weight_percent: bool = False  # 权重（%）: the weights are percentages of the total
+    header_texts: Tuple[str, ...] = ()
 
     @property
     def first_data_row(self) -> int:
@@ -165,11 +168,15 @@ def _layout(grid: Grid, header_rows: List[int]) -> Optional[Layout]:
         level_cols = [c for c, _ in levels]
     score = 3 + 2 * ("weight" in columns) + 2 * ("standard" in columns) + \
         sum(k in columns for k in ("explain", "score", "remark")) + (len(level_cols) >= 2)
-    return Layout(header_rows, level_cols, columns, extra, score)
+    weight_percent = "weight" in columns and any(
+        re.search(r"[%％]", grid.text(r, columns["weight"])) for r in header_rows)
+    header_texts = tuple(_squash(" ".join(grid.text(r, c) for r in header_rows))
+                         for c in range(grid.width))
+    return Layout(header_rows, level_cols, columns, extra, score, weight_percent, header_texts)
 
 
 def choose_table(doc: Document, table: Optional[int]) -> Tuple[Grid, Layout]:
-    """The 評分表 of a document: ``--table N``, or the table that looks most like one."""
+    """The 评分表 of a document: ``--table N``, or the table that looks most like one."""
     if not doc.grids:
         raise ImportFailed(Diagnostic(ERROR, "文件中没有表格", file=doc.path,
                                       hint="评分表须是 Word 表格或 Excel 工作表"))
@@ -205,10 +212,16 @@ def _with_continuations(doc: Document, grid: Grid, layout: Layout) -> Grid:
         return grid
     rows = list(grid.rows)
     for nxt in doc.grids[grid.index:]:
-        if nxt.title is not None or nxt.width != grid.width or find_layout(nxt) is not None:
+        if nxt.title is not None or nxt.width != grid.width:
             break
-        offset = len(rows)
-        for row in nxt.rows:
+        skip = 0
+        own = find_layout(nxt)
+        if own is not None:  # the header repeated on the next page: the same columns?
+            if own.header_texts != layout.header_texts:
+                break
+            skip = own.first_data_row
+        offset = len(rows) - skip
+        for row in nxt.rows[skip:]:
             rows.append([attrs.evolve(c, origin=(c.origin[0] + offset, c.origin[1]))
                          for c in row])
     return attrs.evolve(grid, rows=rows)
@@ -259,13 +272,21 @@ class Title:
 def split_title(text: str) -> Title:
     """「A11.规划匹配性」, 「A1 项目立项（8%）」, 「（一）项目决策」, 「A1.项目立项\\n8分，得8分」."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    head = lines[0] if lines else ""
     weight = published = None
-    for line in lines[1:]:
-        m = _SUBTOTAL.match(_squash(line))
-        if m:
+    kept = []
+    for index, line in enumerate(lines):
+        m = _SUBTOTAL.match(_squash(line)) if index else None
+        if m:  # this tool's own reports: 「8分，得8分」 under the group's name
             weight = Weight(Decimal(m.group("w")), False)
             published = Decimal(m.group("s"))
+        else:
+            kept.append(line)
+    # A name wrapped by hand over several lines is one name; a code alone on the first
+    # line is followed by the name.
+    if len(kept) > 1 and re.fullmatch(r"[A-Za-z]{1,3}\d*(?:\.\d+)*[.．、]?", kept[0]):
+        head = kept[0] + " " + "".join(kept[1:])
+    else:
+        head = "".join(kept)
     code = numbering = None
     m = _LETTER_CODE.match(head)
     if m and head[m.end():].strip():
@@ -282,17 +303,18 @@ def split_title(text: str) -> Title:
         unit = m.group("u") or m.group("u2")
         weight = Weight(Decimal(value), unit in ("%", "％"))
         head = head[:m.start()]
-    rest = " ".join([head.strip()] + [line for line in lines[1:] if not _SUBTOTAL.match(_squash(line))])
-    return Title(code, rest.strip(), weight, published, numbering)
+    return Title(code, head.strip(), weight, published, numbering)
 
 
-def parse_weight(text: str) -> Optional[Weight]:
-    """20, 20分, 20%, （20）, 0.5 — None for anything else."""
+def parse_weight(text: str, percent: bool = False) -> Optional[Weight]:
+    """20, 20分, 20%, （20）, 0.5 — None for anything else. ``percent``: the column's
+    header says 权重（%）, so a bare 20 is 20%."""
     t = _squash(text).translate({ord("％"): "%", ord("（"): "(", ord("）"): ")"})
     m = re.fullmatch(r"\(?(?P<v>\d+(?:\.\d+)?)(?P<u>%|分)?\)?", t)
     if not m:
         return None
-    return Weight(Decimal(m.group("v")), m.group("u") == "%")
+    unit = m.group("u")
+    return Weight(Decimal(m.group("v")), unit == "%" or (percent and unit is None))
 
 
 def parse_score(text: str) -> Optional[Decimal]:
@@ -371,6 +393,17 @@ def build_tree(doc: Document, grid: Grid, layout: Layout) -> Table:
         row = grid.rows[r]
         texts = [_squash(c.text) for c in row]
         first_texts = [texts[c] for c in level_cols] + texts[:1]
+        level_texts = [texts[c] for c in level_cols]
+        if any(t in SUBTOTAL_WORDS for t in level_texts):
+            # 小计 under a group's leaves: its score is the group's, not a new indicator.
+            at = next(i for i, t in enumerate(level_texts) if t in SUBTOTAL_WORDS)
+            group = open_nodes.get(max((k for k in open_nodes if k < at), default=-1))
+            score = _cell(grid, layout, r, "score")
+            if group is not None and score is not None and parse_score(score.text) is not None:
+                group.published = parse_score(score.text)
+            previous = [row[c].origin for c in level_cols]
+            r += 1
+            continue
         if any(t in TOTAL_WORDS for t in first_texts):
             _read_total(result, grid, layout, r)
             r += 1
@@ -483,7 +516,7 @@ def _fill_row(node: Node, grid: Grid, layout: Layout, r: int) -> None:
     if weight is not None and weight.origin[0] == r and weight.text:
         node.weight_text = weight.text.strip()
         node.weight_place = weight.place
-        node.weight = parse_weight(weight.text)
+        node.weight = parse_weight(weight.text, layout.weight_percent)
     elif weight is not None and not weight.text:
         formula = grid.formula(r, layout.columns["weight"])
         if formula:
@@ -515,7 +548,7 @@ def _continue_leaf(leaf: Node, grid: Grid, layout: Layout, r: int) -> None:
     if weight is not None and weight.origin[0] == r and weight.text.strip():
         if leaf.weight is None:
             leaf.weight_text, leaf.weight_place = weight.text.strip(), weight.place
-            leaf.weight = parse_weight(weight.text)
+            leaf.weight = parse_weight(weight.text, layout.weight_percent)
         else:
             leaf.comments.append(f"# 评分表{weight.place}另有分值“{weight.text.strip()}”，已略去，请核对")
 
