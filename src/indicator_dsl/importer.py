@@ -809,6 +809,9 @@ def _node_lines(node: Node, depth: int, drafts: Dict[str, object], total: Decima
             out.append(f"{inner}score: {draft.rule}")
     else:
         out.append(inner + STUB.format(reason=draft.reason))
+        if not (node.explain or node.standard or node.remark or node.extras):
+            # The language has no empty block: keep the reason as the leaf's note.
+            out.append(f"{inner}note {quote('待编写：' + draft.reason)}")
     out.append(pad + "}")
     return out
 
