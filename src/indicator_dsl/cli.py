@@ -86,9 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     di.add_argument("new", metavar="NEW", help="the later set (.ind)")
     di.add_argument("--facts", metavar="DIR", help="a folder of facts files to score with both")
 
-    from . import importer, scaffold
-    scaffold.add_parser(sub)
-    importer.add_parser(sub)
+    from .draft_commands import add_parsers
+    add_parsers(sub)
     return parser
 
 
@@ -268,15 +267,15 @@ def _diff(args) -> int:
 
 
 def _init(args) -> int:
-    from .scaffold import run
+    from .draft_commands import run_init
 
-    return run(args)
+    return run_init(args)
 
 
 def _import(args) -> int:
-    from .importer import run
+    from .draft_commands import run_import
 
-    return run(args)
+    return run_import(args)
 
 
 def _eval(args) -> int:

@@ -902,24 +902,6 @@ def facts_file(table: Table, drafts: Dict[str, object], title: str,
 # ------------------------------------------------------------------------ CLI
 
 
-def add_parser(sub) -> None:
-    im = sub.add_parser(
-        "import", help="从 Word/Excel 评分表起草指标体系（.ind）和数据文件",
-        description="读取 Word（.docx）或 Excel（.xlsx）评分表，起草 .ind：指标树、编码、分值、"
-                    "指标解释和评分标准原文，由评分标准起草的规则（标“待审核”）和无法起草的"
-                    "指标（标“待编写”）；评分表的得分写入数据文件的 published。不覆盖已有文件。")
-    im.add_argument("table_file", metavar="TABLE", help="评分表文件（.docx 或 .xlsx）")
-    im.add_argument("-o", "--output", metavar="DRAFT.ind",
-                    help="草稿写到哪里（默认：与评分表同名的 .ind）")
-    im.add_argument("--facts", metavar="DRAFT.facts.yaml",
-                    help="数据文件写到哪里（默认：草稿旁的 NAME.facts.yaml）")
-    im.add_argument("--table", type=int, metavar="N",
-                    help="文件中第 N 个表格（Excel：第 N 个工作表）是评分表（默认自动选择）")
-    im.add_argument("--name", help="指标体系名称（默认：表格上方的标题或文件名）")
-    im.add_argument("--region", help="发布地区，如 云南省昆明市东川区")
-    im.add_argument("--year", type=int, help="年度（默认：从名称中的“2020年”读出）")
-
-
 def run(args) -> int:
     from .cli import write_atomic
 

@@ -84,19 +84,6 @@ cases:
 """
 
 
-def add_parser(sub) -> None:
-    init = sub.add_parser(
-        "init", help="新建一个指标体系（.ind、数据文件和黄金用例），可直接 check/eval/test",
-        description="在 DIR（默认当前文件夹）中写入 NAME.ind、NAME.facts.yaml 和 NAME.cases.yaml："
-                    "表头（等级按财预〔2020〕10号）、取舍、一个示例指标及其规则、数据和用例。"
-                    "已有同名文件时不写任何文件。")
-    init.add_argument("dir", metavar="DIR", nargs="?", default=".",
-                      help="写到哪个文件夹（不存在时建立）")
-    init.add_argument("--name", help=f"指标体系名称（默认：{DEFAULT_NAME}）；也用作文件名")
-    init.add_argument("--region", help="发布地区，如 云南省昆明市东川区")
-    init.add_argument("--year", type=int, help="年度（默认：今年）")
-
-
 def file_stem(name: str) -> str:
     """A file name from the set's name: characters that file systems refuse are dropped."""
     stem = re.sub(r'[\\/:*?"<>|\s]+', "", name).strip(".")
