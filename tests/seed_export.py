@@ -1,8 +1,9 @@
 """The seeds' plain-text exports → real Word documents, for the importer's tests.
 
-A seed (/work/shared/seeds/*.txt) is the text export of a Word report: paragraphs
-as lines, and tables as blocks of cells — each cell a line starting with a tab
-(further lines of the cell follow without one), each row ended by a blank line.
+A seed (tests/golden/seeds/*.txt, copied from the domain's seed reports) is the text
+export of a Word report: paragraphs as lines, and tables as blocks of cells — each
+cell a line starting with a tab (further lines of the cell follow without one), each
+row ended by a blank line.
 A cell of a vertically merged group comes out empty on every row after the first.
 
 :func:`read_export` reads that back into paragraphs and tables;
@@ -21,7 +22,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import attrs
 
-SEEDS = Path("/work/shared/seeds")
+SEEDS = Path(__file__).parent / "golden" / "seeds"
 _BOOKMARK = re.compile(r"\[bookmark: [^\]]*\]")
 
 

@@ -7,15 +7,18 @@ committed.
 """
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from indicator_dsl import load_facts, load_set, loads_set
-from indicator_dsl import importer
+from indicator_dsl import importer, load_facts, load_set, loads_set
 from indicator_dsl.drafting import Draft
+from indicator_dsl.errors import IndicatorError
 from indicator_dsl.facts import loads_facts
+from indicator_dsl.parser import parse
+from indicator_dsl.tables import Cell, Document, Grid
 
 from conftest import ROOT, run_cli
 from draft_measure import equivalence, measure, report
@@ -449,13 +452,6 @@ def test_the_docs_list_every_recogniser():
 
 
 # ------------------------------------------------------------ robustness
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from indicator_dsl.errors import IndicatorError  # noqa: E402
-from indicator_dsl.parser import parse  # noqa: E402
-from indicator_dsl.tables import Cell, Document, Grid  # noqa: E402
 
 _WORDS = ["一级指标", "二级指标", "三级指标", "分值", "得分", "评分标准", "指标解释", "合计", "",
           "", "A.决策（20%）", "A1.立项", "A11 依据", "B 产出", "（一）数量", "20", "5分", "（10）",
