@@ -1072,9 +1072,7 @@ def _steps(a: Analysis) -> Optional[Draft]:
     rules: List[str] = []
     if zero:
         if zero_cmp is None or zero_cmp.op not in ("<", "<="):
-            if step.direction == "yoy":
-                return None
-            return None
+            return None  # 不得分 for what? Not a lower cut-off this recogniser can place
         rules.append(f"{s} {zero_cmp.op} {zero_cmp.q.literal()} -> 0")
     if step.direction == "below":
         if positive:
