@@ -103,6 +103,9 @@ def _parser() -> argparse.ArgumentParser:
                                "stdin/stdout) for VS Code, Vim/Neovim and other editors: "
                                "diagnostics, hover, completion, definitions, outline, "
                                "formatting. See docs/editors.md.")
+
+    from .draft_commands import add_parsers
+    add_parsers(sub)
     return parser
 
 
@@ -114,7 +117,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return EXIT_USAGE if exc.code not in (0, None) else EXIT_OK
     try:
         command = {"eval": _eval, "check": _check, "test": _test, "props": _props,
-                   "fmt": _fmt, "diff": _diff, "serve": _serve, "lsp": _lsp}[args.command]
+                   "fmt": _fmt, "diff": _diff, "serve": _serve, "lsp": _lsp, "init": _init,
+                   "import": _import}[args.command]
         return command(args)
     except IndicatorError as exc:
         _print_diagnostics(exc.diagnostics, quiet=False)
@@ -339,6 +343,18 @@ def _lsp(args) -> int:
               "    pip install 'indicator-dsl[lsp]'", file=sys.stderr)
         return EXIT_USAGE
     return serve()
+
+
+def _init(args) -> int:
+    from .draft_commands import run_init
+
+    return run_init(args)
+
+
+def _import(args) -> int:
+    from .draft_commands import run_import
+
+    return run_import(args)
 
 
 def _eval(args) -> int:
