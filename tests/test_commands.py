@@ -212,3 +212,21 @@ def test_diff_lists_changes_and_score_moves(cli, tmp_path):
     assert "+ A3" in text and "- A2" in text
     assert "total 9.8 → 9 (-0.8)" in text
     assert "A1: 4.8 → 5" in text and "A3: (new) → 4" in text and "A2: 5 → (removed)" in text
+
+
+# ------------------------------------------------------------------ fmt keywords
+
+def test_fmt_converts_between_keyword_spellings_and_keeps_the_files_own(cli, tmp_path):
+    path = write(tmp_path / "card.ind", CARD)
+    out = cli("fmt", "--keywords", "zh", path)
+    assert out.returncode == 0, out.stderr
+    chinese = path.read_text(encoding="utf-8")
+    assert "数据 actual, target: 个数 在 [1, 100000]" in chinese
+    assert "权重 5: 比率(actual, target) >= 1 -> 满分" in chinese
+    assert "每低于 5% -> 扣 0.1" in chinese and "扣完为止" in chinese
+    assert "承诺 不减 于 actual" in chinese
+    assert cli("fmt", "--check", path).returncode == 0  # Chinese is kept as written
+    out = cli("fmt", "--keywords", "en", path)
+    assert out.returncode == 0
+    from indicator_dsl.formatter import format_text
+    assert path.read_text(encoding="utf-8") == format_text(CARD)

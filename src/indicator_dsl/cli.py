@@ -81,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     fm.add_argument("--check", action="store_true",
                     help="change nothing; exit 6 if a file is not formatted")
     fm.add_argument("--diff", action="store_true", help="print what would change")
+    fm.add_argument("--keywords", choices=("zh", "en"), default=None,
+                    help="write the keywords in Chinese (权重, 满分, 每低于 …) or English; "
+                         "default: as each file is written")
 
     di = sub.add_parser("diff", help="what changed between two versions of a set",
                         description="Compare two versions of a set: indicators added, removed "
@@ -286,7 +289,7 @@ def _fmt(args) -> int:
     for path in _ind_files(args.files):
         try:
             text = read_source(path)
-            formatted = format_text(text, path)
+            formatted = format_text(text, path, args.keywords)
         except IndicatorError as exc:
             _print_diagnostics(exc.diagnostics, quiet=True)
             worst = max(worst, exc.exit_code)
