@@ -41,9 +41,19 @@ def _facts(value):
     return value
 
 
+def _rules(case, spelling):
+    text = RULES[case["id"]]
+    if spelling == "zh":  # the same rule written in the Chinese keywords
+        from indicator_dsl.formatter import format_text
+
+        text = format_text(text, f"{case['id']}.ind", "zh")
+    return text
+
+
+@pytest.mark.parametrize("spelling", ["en", "zh"])
 @pytest.mark.parametrize("case,example", list(_examples()))
-def test_conformance(case, example):
-    scorer = loads_set(RULES[case["id"]], f"{case['id']}.ind")
+def test_conformance(case, example, spelling):
+    scorer = loads_set(_rules(case, spelling), f"{case['id']}.ind")
     if case["id"] == "not-applicable":
         result = scorer.evaluate({"indicators": {"A": "na", "B": {"assessed": 72}}})
         assert result.ok, [d.render() for d in result.errors]

@@ -173,7 +173,8 @@ X weight 10 {
 # ---------------------------------------------------------- Chinese only
 
 @pytest.mark.parametrize("expr,words", [
-    ("min(ratio(a, t), 1) of weight", "完成数与目标数之比与1中的较小者×权重"),
+    ("min(ratio(a, t), 1) of weight", "完成数与目标数之比（最高按1计）×权重"),
+    ("min(a, t) + max(r, 1)", "完成数与目标数中的较小者+完成率（最低按1计）"),
     ("clamp(2 + (r - 90%) / 1% * 0.1, 0, full)",
      "（2+（完成率−90%）÷1%×0.1）（限定在0至满分之间）"),
     ("(rate - 60%) / (1 - 60%) * weight", "（完成率−60%）÷（1−60%）×权重"),
@@ -196,7 +197,7 @@ let r = ratio(a, t)
 X weight 5: r >= 1 -> full; else -> min(r, 1) of weight
 ''', "indicators:\n  X: {a: 87, t: 100}\n")
     text = ev.by_code()["X"].explanation
-    assert "按实际完成值与年度指标值之比与1中的较小者×权重计算" in text, text
+    assert "按实际完成值与年度指标值之比（最高按1计）×权重计算" in text, text
     assert not ASCII_WORD.search(text), text
 
 

@@ -207,6 +207,28 @@ def test_golden(family, case):
         _check_static_error(case, case["expect_check_error"])
 
 
+def _in_chinese(case):
+    """The case with its set rewritten in the Chinese keywords by `fmt --keywords zh`."""
+    from indicator_dsl.formatter import format_text
+
+    chinese = format_text(case["set"], f"{case['name']}.ind", "zh")
+    assert chinese != case["set"] or "权重" in case["set"]
+    return {**case, "set": chinese}
+
+
+SCORED = [p for p in ALL if "expect_check_error" not in p.values[1]]
+
+
+@pytest.mark.parametrize("family,case", SCORED)
+def test_golden_in_chinese_keywords(family, case):
+    """Every scored golden case gives the same result with its set in Chinese keywords."""
+    chinese = _in_chinese(case)
+    if "expect" in case:
+        _check_success(chinese, case["expect"])
+    else:
+        _check_runtime_error(chinese, case["expect_error"])
+
+
 def test_case_files_are_well_formed():
     assert len(ALL) >= 120
     for path in _files():

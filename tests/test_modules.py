@@ -171,3 +171,43 @@ def test_year_outside_validity_warns(tree, cli):
     assert out.returncode == 0
     assert "outside the set's validity (2021–2023)" in out.stderr
     assert json.loads(out.stdout)["total"] == 100
+
+
+# ------------------------------------------------------------------ placement
+
+BASE_ABC = 'total 100\nA "决策" weight 40: full\nB "过程" weight 30: full\nC "产出" weight 30: full\n'
+
+
+@pytest.mark.parametrize("placed,order", [
+    ('D "新增" weight 10 after A: 10', ["A", "D", "B", "C"]),
+    ('D "新增" weight 10 before C: 10', ["A", "B", "D", "C"]),
+    ('D "新增" 权重 10 排在 B 之后: 10', ["A", "B", "D", "C"]),
+    ('D "新增" weight 10: 10', ["A", "B", "C", "D"]),
+])
+def test_an_added_top_level_indicator_goes_where_it_is_placed(tmp_path, placed, order):
+    (tmp_path / "base.ind").write_text(BASE_ABC, encoding="utf-8")
+    (tmp_path / "county.ind").write_text(
+        f'extends "base.ind"\noverride C weight 20\n{placed}\n', encoding="utf-8")
+    scorer = load_set(tmp_path / "county.ind")
+    assert [r.code for r in scorer.checked.roots] == order
+    assert scorer.total == 100
+
+
+def test_an_added_group_child_can_be_placed_too(tmp_path):
+    (tmp_path / "base.ind").write_text(
+        'G weight 10 {\n  G1 weight 5: full\n  G2 weight 5: full\n}\n', encoding="utf-8")
+    (tmp_path / "county.ind").write_text(
+        'extends "base.ind"\noverride G weight 12\nunder G {\n  G0 weight 2 before G1: 2\n}\n',
+        encoding="utf-8")
+    scorer = load_set(tmp_path / "county.ind")
+    assert [c.code for c in scorer.checked.roots[0].children] == ["G0", "G1", "G2"]
+
+
+def test_a_placement_next_to_an_unknown_code_is_an_error(tmp_path):
+    (tmp_path / "base.ind").write_text(BASE_ABC, encoding="utf-8")
+    (tmp_path / "county.ind").write_text(
+        'extends "base.ind"\noverride C weight 20\nD weight 10 after X: 10\n',
+        encoding="utf-8")
+    with pytest.raises(SetError) as info:
+        load_set(tmp_path / "county.ind")
+    assert any("placed after X" in d.message and d.line == 3 for d in info.value.diagnostics)

@@ -113,6 +113,7 @@ class LeafPlan:
         self.style: explain.Style = explain.Style(checked.leaf_step)
         self.fact_labels: List[str] = []  # per fact slot: the words for it in justifications
         self.own_only: set = set()  # slots read from the leaf's own facts only (published)
+        self.slot_points: Dict[int, str] = {}  # slot -> the point whose table it reads first
         self.run: Callable[[Frame], Decision] = None  # set by the compiler
 
     def assessor(self, facts: Facts) -> Optional[str]:
@@ -127,6 +128,11 @@ class LeafPlan:
     def read_fact(self, facts: Facts, slot: int):
         name = self.fact_slots[slot][0]
         found = None
+        if facts.points and slot in self.slot_points:
+            table = facts.points.get((self.code, self.slot_points[slot]))
+            found = table.get(name) if table is not None else None
+            if found is not None:
+                return self._value(found, slot)
         indicators = facts.indicators
         for code in (self.code,) if slot in self.own_only else self.chain:
             table = indicators.get(code)
@@ -138,6 +144,9 @@ class LeafPlan:
             found = None if slot in self.own_only else facts.project.get(name)
         if found is None:
             raise self._missing(facts, slot)
+        return self._value(found, slot)
+
+    def _value(self, found, slot: int):
         value = found.value
         if value.__class__ is Decimal and self.plain_numbers[slot]:
             return value  # the common case: a number where any number will do
@@ -167,15 +176,23 @@ class LeafPlan:
                               message_cn=f"{self.code}：数据“{label}”（{name}）{exc.message_cn}",
                               hint_cn=exc.hint_cn) from None
 
-    def fact_values_shown(self, frame, only=None) -> Dict[str, tuple]:
+    def fact_values_shown(self, frame, only=None, point: Optional[str] = None
+                          ) -> Dict[str, tuple]:
         """The facts a leaf read, for the justification and the values table:
-        name -> (label, value, kind); ``only`` limits them to those names."""
+        name -> (label, value, kind); ``only`` limits them to those names, ``point`` to
+        what that point (要点) read. A point's own fact is keyed ``①.name``."""
         out = {}
+        points = self.slot_points
         for slot, ((name, info, _, _), value) in enumerate(zip(self.fact_slots,
                                                               frame.fact_values)):
-            if value is not _UNSET and (only is None or name in only):
-                out[name] = (self.fact_labels[slot], value,
-                             explain.PERCENT if info.kind == "percent" else explain.FACT)
+            if value is _UNSET or (only is not None and name not in only):
+                continue
+            owner = points.get(slot)
+            if point is not None and owner is not None and owner != point:
+                continue
+            key = name if owner is None or point is not None else f"{owner}.{name}"
+            out[key] = (self.fact_labels[slot], value,
+                        explain.PERCENT if info.kind == "percent" else explain.FACT)
         return out
 
 
@@ -268,9 +285,11 @@ class _LeafCompiler:
         self.plan = LeafPlan(leaf, checked)
         self.style = self.plan.style
         self.sharing = sharing if sharing is not None else shared_labels(checked)
-        self.fact_slot: Dict[Tuple[str, bool], int] = {}
+        self.fact_slot: Dict[Tuple[str, bool, Optional[str]], int] = {}
         self.let_slot: Dict[object, Tuple[int, Callable]] = {}
         self.shared = _repeated_calls(leaf)
+        # The point whose rule is being compiled: its names read its own table first.
+        self.point: Optional[str] = None
 
     def text(self, node) -> str:
         return self.checked.text_of(node)
@@ -282,7 +301,9 @@ class _LeafCompiler:
             parts = []
             for point in leaf.points:
                 scope = Scope(leaf.scope, f"{leaf.code}/{point.label}")
+                self.point = point.label
                 parts.append((point, self.rule(point.rule, scope, point.weight)))
+            self.point = None
             self.plan.run = self._points(parts)
         else:
             scope = Scope(leaf.scope, leaf.code)
@@ -502,6 +523,8 @@ class _LeafCompiler:
         word = self._word
         style = self.style
         outcome = clause.value
+        point = self.point
+        prefix = f"{point}." if point is not None else ""
 
         def decide(frame: Frame) -> Decision:
             score = fn(frame)
@@ -511,8 +534,9 @@ class _LeafCompiler:
 
             def text():
                 # Only what this rule reads: a point's justification names its own facts.
-                values = plan.fact_values_shown(frame, reads)
-                values.update((k, v) for k, v in frame.values.items() if k in reads)
+                values = plan.fact_values_shown(frame, reads, point)
+                values.update((k, v) for k, v in frame.values.items()
+                              if k.startswith(prefix) and k[len(prefix):] in reads)
                 shown = [("text", f"{label}为{style.shown(value, kind_)}")
                          for label, value, kind_ in values.values()]
                 return style.joined(shown, word(kind, outcome, score, words, band))
@@ -528,7 +552,7 @@ class _LeafCompiler:
         from .intervals import Interval
 
         code = self.leaf.code
-        key = ("published", False)
+        key = ("published", False, None)
         if key not in self.fact_slot:
             info = FactInfo("published", "number", "报告公布得分",
                             domain=Interval(ZERO, self.leaf.weight), span=clause.span)
@@ -815,7 +839,7 @@ class _LeafCompiler:
     def name(self, expr: n.Name, scope: Scope, allow_list: bool) -> Callable:
         binding = scope.lookup(expr.name)
         if isinstance(binding, LetInfo):
-            key = id(binding)
+            key = (id(binding), self.point)
             if key not in self.let_slot:
                 slot = self.plan.let_count
                 self.plan.let_count += 1
@@ -823,7 +847,8 @@ class _LeafCompiler:
                 fn = self.expr(binding.let.value, binding.scope)
                 self.let_slot[key] = (slot, fn)
             slot, fn = self.let_slot[key]
-            shown = (binding.name, self.name_words(binding.name, scope),
+            shown = ((f"{self.point}." if self.point is not None else "") + binding.name,
+                     self.name_words(binding.name, scope),
                      explain.PERCENT if is_percent_like(binding.let.value, binding.scope)
                      else explain.NUMBER)
 
@@ -839,11 +864,13 @@ class _LeafCompiler:
         info = binding if isinstance(binding, FactInfo) else self.checked.facts.get(expr.name)
         if info is None:  # pragma: no cover - the checker records every name it saw
             info = FactInfo(expr.name, "number", declared=False)
-        key = (expr.name, allow_list)
+        key = (expr.name, allow_list, self.point)
         if key not in self.fact_slot:
             self.fact_slot[key] = len(self.plan.fact_slots)
             self.plan.fact_slots.append((expr.name, info, allow_list, expr.span))
             self.plan.fact_labels.append(self.name_words(expr.name, scope))
+            if self.point is not None:
+                self.plan.slot_points[self.fact_slot[key]] = self.point
         slot = self.fact_slot[key]
         return lambda frame: frame.fact(slot)
 

@@ -219,6 +219,23 @@ class Evaluator:
                         WARNING, f"fact {name!r} of {code} is not used by any rule", fact.where,
                         lines, f"did you mean {guess!r}?" if guess else None, facts.path),
                         message_cn=f"{code}的事实“{name}”未被任何评分规则使用"))
+        for (code, label), where in facts.point_places.items():
+            node = self.checked.by_code.get(code)
+            if node is None:
+                continue  # an unknown code: reported above
+            labels = [p.label for p in node.points]
+            if label not in labels:
+                guess = did_you_mean(label, labels)
+                out.append(attrs.evolve(_facts_diag(
+                    ERROR, f"{code} has no point {label!r}; only a point's facts are written "
+                    "as a table under a leaf", where, lines,
+                    f"did you mean {guess!r}?" if guess else
+                    (f"{code}'s points are {', '.join(labels)}" if labels else
+                     f"write {code}'s facts as name: value"), facts.path),
+                    message_cn=f"{code}没有要点“{label}”：只有要点的数据才写成指标下的一组数据",
+                    hint_cn=f"是否应为“{guess}”？" if guess else
+                    (f"{code}的要点为{'、'.join(labels)}" if labels else
+                     f"请把{code}的数据写成“名称: 值”")))
         for code, (_, where) in facts.not_applicable.items():
             if code not in self.codes and code not in facts.indicators:
                 guess = did_you_mean(code, self.codes)

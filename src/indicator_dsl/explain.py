@@ -20,9 +20,9 @@ _TRUE_PHRASE = {">=": "达到", ">": "高于", "<=": "不超过", "<": "低于",
                 "!=": "不等于"}
 _FALSE_PHRASE = {">=": "低于", ">": "未高于", "<=": "超过", "<": "不低于", "==": "不等于",
                  "!=": "等于"}
-DIRECTION_PHRASE = {"below": "低于", "above": "高于", "off": "偏离"}
-GAP_PHRASE = {"below": "差", "above": "超出", "off": "偏离"}
-STEP_VERB = {"below": "低", "above": "高", "off": "偏离"}
+DIRECTION_PHRASE = {"below": "低于", "above": "高于", "off": "偏离", "around": "偏离"}
+GAP_PHRASE = {"below": "差", "above": "超出", "off": "偏离", "around": "偏离"}
+STEP_VERB = {"below": "低", "above": "高", "off": "偏离", "around": "高（低）"}
 MODE_PHRASE = {"whole": "按整档计，不足一档不计", "started": "不满一档按一档计",
                "pro rata": "按比例计"}
 
@@ -208,6 +208,9 @@ def _call(expr: n.Call, name, full_word) -> str:
     f = expr.func
     if f == "ratio":
         return f"{tight[0]}与{tight[1]}之比"
+    if f in ("min", "max") and len(expr.args) == 2 and isinstance(expr.args[1], n.Number):
+        # min(ratio(a, t), 1): the value, at most 1 — how standards say 「满分为止」
+        return f"{tight[0]}（{'最高' if f == 'min' else '最低'}按{args[1]}计）"
     if f in ("min", "max"):
         which = "较小者" if f == "min" else "较大者"
         if len(args) == 1:

@@ -54,6 +54,11 @@ class Facts:
     not_applicable: Dict[str, Tuple[Optional[str], Where]] = attrs.field(factory=dict)
     path: str = "<facts>"
     source_lines: Tuple[str, ...] = ()
+    # (code, point label) -> the facts of one point (要点) of a leaf, written as a table
+    # under it: `C101: {①: {done: 131, plan: 146}, ②: …}`.
+    points: Dict[Tuple[str, str], Dict[str, FactValue]] = attrs.field(factory=dict)
+    # where each point table was written, for messages about unknown labels
+    point_places: Dict[Tuple[str, str], Where] = attrs.field(factory=dict)
 
     @classmethod
     def from_mapping(cls, data: dict, path: str = "<facts>") -> "Facts":
@@ -400,6 +405,11 @@ def _indicator_table(code, table, where, lines, facts: Facts) -> Dict[str, FactV
                 continue
             reason = value if isinstance(value, str) else None
             facts.not_applicable[code] = (reason, value_where)
+            continue
+        if isinstance(value, dict):  # a point's own facts
+            facts.points[(code, name)] = {
+                key: FactValue(_unwrap(pair), pair[1]) for key, pair in value.items()}
+            facts.point_places[(code, name)] = value_where
             continue
         out[name] = FactValue(_unwrap((value, value_where)), value_where)
     return out
