@@ -525,3 +525,14 @@ def test_subtotal_rows_percent_headers_wrapped_names_and_repeated_headers(tmp_pa
     result = importer.draft_set(table, source_label=path.name)
     assert loads_set(result.ind_text).total == 100
     assert "  A:\n    published: 18\n" in result.facts_text
+
+
+def test_a_draft_can_be_written_in_chinese_keywords(seed001, seed001_draft, tmp_path):
+    out = tmp_path / "zh.ind"
+    done = run_cli("import", seed001, "-o", out, "--facts", tmp_path / "zh.facts.yaml",
+                   "--keywords", "zh")
+    assert done.returncode == 0, done.stderr
+    chinese = out.read_text(encoding="utf-8")
+    assert "权重" in chinese and "满分" in chinese and " weight " not in chinese
+    assert parse(chinese, str(out)) == parse(seed001_draft.read_text(encoding="utf-8"),
+                                             str(out))

@@ -51,3 +51,5 @@ def _add_import(sub) -> None:
     im.add_argument("--name", help="指标体系名称（默认：表格上方的标题或文件名）")
     im.add_argument("--region", help="发布地区，如 云南省昆明市东川区")
     im.add_argument("--year", type=int, help="年度（默认：从名称中的“2020年”读出）")
+    im.add_argument("--keywords", choices=("en", "zh"), default="en",
+                    help="草稿用英文关键字（en，默认）还是中文关键字（zh：权重、满分、每低于 …）")

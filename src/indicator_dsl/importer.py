@@ -831,12 +831,12 @@ def _draft_leaf(node: Node, weight: Decimal):
     return draft_rule(Standard(node.standard, weight, node.title.name, node.explain))
 
 
-def _formatted(text: str) -> str:
+def _formatted(text: str, spelling: Optional[str] = None) -> str:
     """The canonical layout (``fmt``), when the draft parses; else as written."""
     from .formatter import format_text
 
     try:
-        return format_text(text, "<draft>")
+        return format_text(text, "<draft>", spelling)
     except Exception:  # the draft is still written; check will say what is wrong
         return text
 
@@ -918,6 +918,8 @@ def run(args) -> int:
     table = read_table(str(source), args.table)
     label = f"{source.name}（{table.grid.name}）"
     result = draft_set(table, args.name, args.region, args.year, label, facts.name)
+    if getattr(args, "keywords", "en") == "zh":  # the draft in 权重, 满分, 每低于 …
+        result.ind_text = _formatted(result.ind_text, "zh")
     for d in table.problems:
         print(d.render(), file=sys.stderr)
     write_atomic(output, result.ind_text.encode("utf-8"))
