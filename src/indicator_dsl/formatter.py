@@ -469,21 +469,29 @@ def find_comments(text: str):
     """{line: (column, comment text, alone on its line)} for every `#` outside a string."""
     out = {}
     for number, line in enumerate(text.split("\n"), start=1):
-        in_string = escaped = False
-        for column, ch in enumerate(line):
-            if in_string:
-                if escaped:
-                    escaped = False
-                elif ch == "\\":
-                    escaped = True
-                elif ch == '"':
-                    in_string = False
-            elif ch == '"':
-                in_string = True
-            elif ch == "#":
-                out[number] = (column, line[column:].rstrip(), not line[:column].strip())
-                break
+        column, _ = line_state(line)
+        if column is not None:
+            out[number] = (column, line[column:].rstrip(), not line[:column].strip())
     return out
+
+
+def line_state(line: str):
+    """(where a `#` comment starts or None, whether the line ends inside a text): one
+    line read as the lexer reads it, quotes and escapes respected."""
+    in_string = escaped = False
+    for column, ch in enumerate(line):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch == "#":
+            return column, False
+    return None, in_string
 
 
 class _Layout:

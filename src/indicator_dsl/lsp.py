@@ -172,19 +172,11 @@ class Lines:
 
 def line_context(text: str, index: int) -> str:
     """"comment", "string" or "code": where ``index`` of one line falls."""
-    in_string = escaped = False
-    for ch in text[:index]:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch == "#":
-            return "comment"
+    from .formatter import line_state
+
+    comment, in_string = line_state(text[:index])
+    if comment is not None:
+        return "comment"
     return "string" if in_string else "code"
 
 
