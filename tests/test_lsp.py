@@ -17,13 +17,15 @@ import pytest
 from indicator_dsl.formatter import format_text
 from indicator_dsl.parser import parse
 
+from indicator_dsl.modules import library_dir
 from conftest import ROOT, run_cli
 
 SEED = ROOT / "indicator_sets/yunnan/kunming-dongchuan/2020/spring-festival.ind"
 XIZANG = ROOT / "indicator_sets/xizang/nyingchi/2024/hardship-aid-matching.ind"
 HUBEI = ROOT / "indicator_sets/hubei/wuhan-wuchang/2019/festival-visits.ind"
-LIBRARY = ROOT / "src/indicator_dsl/library/national-rules.ind"
-NATIONAL = ROOT / "src/indicator_dsl/library/national/2020/self-evaluation.ind"
+# The standard library as the installed package holds it (in CI a wheel, not the checkout).
+LIBRARY = library_dir() / "national-rules.ind"
+NATIONAL = library_dir() / "national" / "2020" / "self-evaluation.ind"
 TIMEOUT = 60
 
 
