@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--template", metavar="FILE.j2",
                     help="render with your own jinja2 template (sandboxed; see docs/reports.md)")
     ev.add_argument("-q", "--quiet", action="store_true", help="do not print warnings")
+    ev.add_argument("--draft", action="store_true",
+                    help="when facts are missing, still write the score table, with the "
+                         "indicators that wait for them marked 待补充 (exit code stays 1)")
 
     ch = sub.add_parser("check", help="check indicator sets without scoring",
                         description="Parse and check .ind files; report every problem.")
@@ -280,24 +283,45 @@ def _eval(args) -> int:
     scorer = load_set(args.set)
     facts = load_facts(args.facts)
     evaluation = scorer.evaluate(facts)
+    shown, pending = evaluation.diagnostics, []
+    if not evaluation.ok:  # every missing fact at once, in Chinese (missing.py)
+        from .missing import draft, find_pending, other_diagnostics
+
+        pending = find_pending(scorer, facts, evaluation)
+        shown = other_diagnostics(evaluation, pending)
+        if args.draft and pending:
+            evaluation = draft(evaluation, pending)
     if template is not None:
         autoescape = args.template.endswith((".html.j2", ".htm.j2", ".html", ".htm"))
         text = render_user_template(evaluation, template, autoescape, path=args.template)
     else:
         text = FORMATS[fmt](evaluation)
     data = text if isinstance(text, bytes) else text.encode("utf-8")
-    _print_diagnostics(evaluation.diagnostics, args.quiet)
+    _print_diagnostics(shown, args.quiet)
+    if pending:
+        from .missing import missing_text
+
+        print(missing_text(pending, facts.path, args.set), file=sys.stderr)
     failed = not evaluation.ok
+    if failed and args.draft and pending:
+        if output is None:
+            sys.stdout.write(text if isinstance(text, str) else text.decode("utf-8", "replace"))
+        else:
+            write_atomic(output, data)
+            print(f"indicator-eval: wrote the draft {output} (待补充: {len(pending)} "
+                  "indicators)", file=sys.stderr)
+        return EXIT_EVALUATION_FAILED
     if failed:
-        facts_errors = [d for d in evaluation.errors if d.code == "facts"]
         print(f"indicator-eval: {_summary(evaluation.diagnostics)}; the result is incomplete",
               file=sys.stderr)
         if output is not None:
             print(f"indicator-eval: {output} was not written", file=sys.stderr)
         elif not isinstance(text, bytes):
             sys.stdout.write(text)
+        errors = [d for d in shown if d.is_error]  # a missing fact fails the indicator
+        facts_errors = [d for d in errors if d.code == "facts"]
         return EXIT_FACTS_INVALID if facts_errors and len(facts_errors) == len(
-            evaluation.errors) else EXIT_EVALUATION_FAILED
+            errors) else EXIT_EVALUATION_FAILED
     if output is None:
         sys.stdout.write(text if isinstance(text, str) else text.decode("utf-8", "replace"))
     else:
