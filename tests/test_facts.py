@@ -61,7 +61,7 @@ def test_a_json_text_is_read_as_yaml_by_a_yaml_name():
     assert facts.project["a"].value == Decimal(1)
 
 
-@pytest.mark.parametrize("suffix", [".txt", ".xml", ".ind", ".csv"])
+@pytest.mark.parametrize("suffix", [".txt", ".xml", ".ind"])
 def test_unknown_extension(suffix):
     with pytest.raises(FactsError) as info:
         loads_facts("a: 1\n", f"p{suffix}", suffix)

@@ -82,6 +82,21 @@ def _parser() -> argparse.ArgumentParser:
                     help="change nothing; exit 6 if a file is not formatted")
     fm.add_argument("--diff", action="store_true", help="print what would change")
 
+    fa = sub.add_parser("facts", help="write a facts template to fill in for a set",
+                        description="Write a facts file to fill in: every fact the set reads, "
+                                    "under its indicator or project-wide, with its Chinese "
+                                    "label, type, allowed values and range (YAML with the "
+                                    "评分标准 as comments, or an xlsx/csv sheet with dropdowns).")
+    fa.add_argument("set", metavar="SET", help="the indicator set (.ind)")
+    fa.add_argument("-o", "--output", metavar="FILE",
+                    help="facts.yaml, facts.xlsx or facts.csv (by extension; default: YAML "
+                         "on the terminal)")
+    fa.add_argument("--projects", action="store_true",
+                    help="one row per project and one column per fact (xlsx or csv), to fill "
+                         "in many projects for `batch`")
+    fa.add_argument("--from", dest="source", metavar="FACTS",
+                    help="fill in the values of an existing facts file (convert it)")
+
     di = sub.add_parser("diff", help="what changed between two versions of a set",
                         description="Compare two versions of a set: indicators added, removed "
                                     "and changed; with --facts, how each project's scores move.")
@@ -99,7 +114,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return EXIT_USAGE if exc.code not in (0, None) else EXIT_OK
     try:
         command = {"eval": _eval, "check": _check, "test": _test, "props": _props,
-                   "fmt": _fmt, "diff": _diff}[args.command]
+                   "fmt": _fmt, "diff": _diff, "facts": _facts}[args.command]
         return command(args)
     except IndicatorError as exc:
         _print_diagnostics(exc.diagnostics, quiet=False)
@@ -244,6 +259,12 @@ def _fmt(args) -> int:
             write_atomic(Path(path), formatted.encode("utf-8"))
             print(f"formatted {path}", file=sys.stderr)
     return worst
+
+
+def _facts(args) -> int:
+    from .fact_templates import template_command
+
+    return template_command(args)
 
 
 def _diff(args) -> int:

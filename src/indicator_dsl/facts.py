@@ -1,4 +1,4 @@
-"""Facts files (YAML, JSON or TOML) → :class:`Facts`.
+"""Facts files (YAML, JSON or TOML; spreadsheets in :mod:`.tabular`) → :class:`Facts`.
 
 A facts file is a mapping. ``indicators:`` maps indicator or group codes to
 that node's facts; every other top-level key is a project-wide fact. Values
@@ -90,6 +90,10 @@ def loads_facts(data: bytes | str, path: str = "<facts>", suffix: str = ".yaml")
     if len(data) > MAX_FACTS_BYTES:
         raise FactsError(Diagnostic(ERROR, f"facts file is {len(data)} bytes; the limit is "
                                     f"{MAX_FACTS_BYTES}", file=path))
+    if suffix in (".xlsx", ".csv"):  # the one-project spreadsheet form
+        from .tabular import load_one_project
+
+        return load_one_project(data, path, suffix)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -107,7 +111,7 @@ def loads_facts(data: bytes | str, path: str = "<facts>", suffix: str = ".yaml")
         tree = _load_yaml(text, path, lines)
     else:
         raise FactsError(Diagnostic(ERROR, f"unknown facts file type {suffix!r}", file=path,
-                                    hint="use .yaml, .yml, .json or .toml"))
+                                    hint="use .yaml, .yml, .json, .toml, .xlsx or .csv"))
     return _build(tree, path, lines)
 
 
