@@ -75,6 +75,8 @@ class ProjectRow:
     facts: Optional[Facts] = None
     error: Optional[IndicatorError] = None
     source: str = ""  # 「projects.xlsx:Sheet1 第7行」: where the row is, for lists
+    # The indicator each of the error's diagnostics concerns ("" for project-wide).
+    error_codes: List[str] = attrs.Factory(list)
 
 
 # ------------------------------------------------------------------ reading tables
@@ -583,6 +585,22 @@ class ColumnPlan:
     header_row: int
     columns: List[Column]
     header_crc: int = 0
+    fast: Optional[list] = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def prefix(self) -> str:
+        """「projects.xlsx:Sheet1!」: what a cell reference follows."""
+        return f"{self.file}:" if self.sheet is None else f"{self.file}:{self.sheet}!"
+
+    def __getstate__(self):  # the converters are rebuilt where the plan is used
+        state = {k: getattr(self, k) for k in ("file", "sheet", "header_row", "columns",
+                                               "header_crc")}
+        return state
+
+    def __setstate__(self, state):
+        for key, value in state.items():
+            object.__setattr__(self, key, value)
+        object.__setattr__(self, "fast", None)
 
     def cell(self, index: int, row: int) -> str:
         ref = f"{letter(index)}{row}"
@@ -735,57 +753,188 @@ def iter_projects(path, scorer, name: Optional[str] = None) -> Iterator[ProjectR
 # once per header in plan_columns.
 
 def build_row(plan: ColumnPlan, number: int, cells) -> ProjectRow:
+    fast = plan.fast
+    if fast is None:
+        fast = plan.fast = _fast_columns(plan)
     project: Dict[str, FactValue] = {}
     indicators: Dict[str, Dict[str, FactValue]] = {}
     not_applicable = {}
-    problems = []
+    problems = None
     name = None
     size = len(cells)
-    for column in plan.columns:
-        index = column.index
+    row = str(number)
+    for index, kind, code, key, col, convert, column in fast:
         if index >= size:
             continue
         raw = cells[index]
-        if raw is None or (raw.__class__ is str and not raw.strip()):
+        if raw is None:
             continue
-        ref = plan.cell(index, number)
-        if raw.__class__ is str and "\udc80" <= max(raw) and any(
-                "\udc80" <= ch <= "\udcff" for ch in raw):
-            problems.append(_cell_problem(ref, "the cell is not valid text in the file's "
-                                          "encoding", "单元格含有无法识别的字符（文件编码不一致）",
-                                          "把整个文件另存为“CSV UTF-8”"))
-            continue
-        if raw.__class__ is str and raw.strip() in EXCEL_ERRORS:
-            problems.append(_cell_problem(ref, f"the cell holds the Excel error {raw.strip()}",
-                                          f"单元格是Excel错误值{raw.strip()}",
-                                          "修正公式或直接填写数值"))
-            continue
-        kind = column.kind
-        if kind == "fact":
-            value, problem = _fact_value(column.need, raw)
-            if problem is not None:
-                problems.append(_cell_problem(ref, *problem, need=column.need))
+        if raw.__class__ is str:
+            if not raw or raw.isspace():
                 continue
-            table = project if column.code is None else indicators.setdefault(column.code, {})
-            table[column.key] = FactValue(value, Where(ref, ref))
+            if not raw.isascii() and _SURROGATES.search(raw) or raw[0] == "#":
+                problem = _raw_problem(raw)
+                if problem is not None:
+                    problems = problems or []
+                    problems.append((col + row, problem, column))
+                    continue
+        if kind == "fact":
+            value = convert(raw)
+            if value is _SLOW:
+                value, problem = _fact_value(column.need, raw)
+                if problem is not None:
+                    problems = problems or []
+                    problems.append((col + row, problem, column))
+                    continue
+            if code is None:
+                project[key] = _CellFact(value, col, row)
+            else:
+                table = indicators.get(code)
+                if table is None:
+                    table = indicators[code] = {}
+                table[key] = _CellFact(value, col, row)
         elif kind == "name":
+            ref = col + row
             name = _text(raw)
             project["name"] = FactValue(name, Where(ref, ref))
         elif kind == "info":
-            value = _cell_value(raw)
-            project[column.key] = FactValue(value, Where(ref, ref))
+            ref = col + row
+            project[key] = FactValue(_cell_value(raw), Where(ref, ref))
         else:  # not applicable
             value = _na_value(_cell_value(raw))
             if value is not False:
-                not_applicable[column.code] = (value if isinstance(value, str) else None,
-                                               Where(ref, ref))
+                ref = col + row
+                not_applicable[code] = (value if isinstance(value, str) else None,
+                                        Where(ref, ref))
     where = plan.row_text(number)
     shown = name or f"第{number}行"
     if problems:
-        return ProjectRow(shown, number, None, FactsError(problems), where)
+        diagnostics, codes = [], []
+        for ref, (english, chinese, hint), column in problems:
+            need = column.need if column.kind == "fact" else None
+            diagnostics.append(_cell_problem(ref, english, chinese, hint, need=need))
+            codes.append(column.code or ("、".join(need.readers) if need else ""))
+        return ProjectRow(shown, number, None, FactsError(diagnostics), where, codes)
     facts = Facts(project=project, indicators=indicators, not_applicable=not_applicable,
                   path=where)
     return ProjectRow(shown, number, facts, None, where)
+
+
+class _CellFact(FactValue):
+    """A fact read from a sheet cell. Its place (:class:`Where`) is made only when a
+    message asks for it: building one per cell was most of the cost of reading a row."""
+
+    __slots__ = ("_column", "_row")
+
+    def __init__(self, value, column: str, row: str):
+        _set(self, "value", value)
+        _set(self, "_column", column)
+        _set(self, "_row", row)
+
+    @property
+    def where(self) -> Where:
+        ref = self._column + self._row
+        return Where(ref, ref)
+
+
+_set = object.__setattr__
+_SURROGATES = re.compile("[\udc80-\udcff]")
+_LIST_MARKS = re.compile(r"[;；、\n\[［]")
+_SLOW = object()  # a fast converter's answer: take the general path
+
+
+def _raw_problem(raw: str):
+    """(English, Chinese, hint) for a cell that holds no usable value at all."""
+    if _SURROGATES.search(raw):
+        return ("the cell is not valid text in the file's encoding",
+                "单元格含有无法识别的字符（文件编码不一致）", "把整个文件另存为“CSV UTF-8”")
+    text = raw.strip()
+    if text in EXCEL_ERRORS:
+        return (f"the cell holds the Excel error {text}", f"单元格是Excel错误值{text}",
+                "修正公式或直接填写数值")
+    return None
+
+
+def _fast_columns(plan: ColumnPlan) -> list:
+    """Per column: what build_row needs, with a converter for the common cell texts
+    (a plain number, a percentage, 是/否, a level) that gives exactly what the general
+    path (:func:`_fact_value`) gives, or _SLOW to take it."""
+    out = []
+    for column in plan.columns:
+        convert = None
+        if column.kind == "fact":
+            convert = _converter(column.need)
+        out.append((column.index, column.kind, column.code, column.key,
+                    plan.prefix + letter(column.index), convert, column))
+    return out
+
+
+def _converter(need: FactNeed):
+    from .facts import _BOOL_TEXT
+
+    if need.is_list:  # one value (no separator) is a list of one, as the general path has it
+        scalar = _converter(attrs.evolve(need, is_list=False))
+
+        def list_value(raw):
+            if raw.__class__ is str and _LIST_MARKS.search(raw):
+                return _SLOW
+            value = scalar(raw)
+            return _SLOW if value is _SLOW else [value]
+        return list_value
+    kind = need.kind if need.kind != "any" else "number"
+    domain = need.domain
+    if kind == "bool":
+        def bool_value(raw):
+            if raw.__class__ is bool:
+                return raw
+            if raw.__class__ is str:
+                found = _BOOL_TEXT.get(raw.strip().lower())
+                if found is not None:
+                    return found
+            return _SLOW
+        return bool_value
+    if kind == "level":
+        levels = frozenset(need.levels)
+
+        def level_value(raw):
+            if raw.__class__ is str:
+                text = raw.strip()
+                if text in levels:
+                    return text
+            return _SLOW
+        return level_value
+    if kind == "text":
+        return lambda raw: raw.strip() if raw.__class__ is str else _SLOW
+    match = _SIMPLE_NUMBER.fullmatch
+    whole = kind == "count"
+    percent_kind = kind == "percent"
+
+    def number_value(raw):
+        if raw.__class__ is str:
+            text = raw.strip()
+            if percent_kind and text.endswith("%"):
+                head = text[:-1]
+                if not (match(head) and len(head) <= 40):
+                    return _SLOW
+                value = Decimal(head) / 100
+            elif match(text) and len(text) <= 40:
+                value = Decimal(text)
+                if percent_kind and not -10 <= value <= 10:
+                    return _SLOW  # 95 for 95%: the general path says how to write it
+            else:
+                return _SLOW
+        elif raw.__class__ is int:
+            value = Decimal(raw)
+            if percent_kind and not -10 <= value <= 10:
+                return _SLOW
+        else:
+            return _SLOW
+        if whole and (value < 0 or value != value.to_integral_value()):
+            return _SLOW
+        if domain is not None and not domain.contains(value):
+            return _SLOW
+        return value
+    return number_value
 
 
 def _cell_problem(ref: str, english: str, chinese: str, hint: str, need=None) -> Diagnostic:
@@ -798,12 +947,15 @@ def _cell_problem(ref: str, english: str, chinese: str, hint: str, need=None) ->
 
 def _fact_value(need: FactNeed, raw):
     """(value as the rules read it, None) or (None, (English, Chinese, hint))."""
-    value = _cell_value(raw)
+    kind = need.kind if need.kind != "any" else "number"
+    if kind in ("text", "level") and isinstance(raw, str):
+        value = raw.strip()  # 007 stays 007: a text is not read as a number
+    else:
+        value = _cell_value(raw)
     if need.is_list and isinstance(value, str):
         text = value[1:-1] if value.startswith(("[", "［")) and value.endswith(("]", "］")) \
             else value
         value = [_cell_value(v) for v in re.split(r"[;；、\n]", text) if v.strip()]
-    kind = need.kind if need.kind != "any" else "number"
     try:
         value = coerce(value, kind, unit=need.unit, levels=need.levels, domain=None,
                        allow_list=need.is_list)
