@@ -20,6 +20,7 @@ EXIT_SET_INVALID = 3  # the .ind file has syntax or check errors
 EXIT_FACTS_INVALID = 4  # the facts file cannot be read or does not fit the set
 EXIT_FILE_ERROR = 5  # a file cannot be read or written
 EXIT_CHECKS_FAILED = 6  # `test` or `props` found failures; `fmt --check` found unformatted files
+EXIT_BATCH_INCOMPLETE = 7  # `batch` finished, but some projects could not be scored
 EXIT_INTERNAL = 70  # a bug in indicator-eval itself
 
 OUTPUT_FORMATS = ("table", "json", "markdown", "html", "xlsx", "docx")
@@ -32,7 +33,8 @@ def _parser() -> argparse.ArgumentParser:
                     "(绩效评价指标体系评分).",
         epilog="exit codes: 0 ok · 1 an indicator could not be scored · 2 usage · "
                "3 set has errors · 4 facts file invalid · 5 file not readable/writable · "
-               "6 test/props failures or unformatted files")
+               "6 test/props failures or unformatted files · 7 batch: some projects "
+               "not scored")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -97,6 +99,27 @@ def _parser() -> argparse.ArgumentParser:
     fa.add_argument("--from", dest="source", metavar="FACTS",
                     help="fill in the values of an existing facts file (convert it)")
 
+    ba = sub.add_parser("batch", help="score many projects: a summary workbook, optional reports",
+                        description="Score every project of folders of facts files and of "
+                                    "many-project spreadsheets; write a summary (one row per "
+                                    "project, every problem, grade counts, a score chart).")
+    ba.add_argument("set", metavar="SET", help="the indicator set (.ind)")
+    ba.add_argument("inputs", metavar="INPUT", nargs="+",
+                    help="folders of facts files, facts files, or many-project .xlsx/.csv")
+    ba.add_argument("-o", "--output", metavar="SUMMARY", required=True,
+                    help="summary.xlsx, summary.html or summary.csv")
+    ba.add_argument("--reports", metavar="DIR", help="also write one report per project here")
+    ba.add_argument("--format", "-f", dest="report_format", default="docx",
+                    choices=("docx", "xlsx", "html", "md"),
+                    help="format of the --reports files (default docx)")
+    ba.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                    help="score in N local processes (default 1)")
+    ba.add_argument("--scheduler", metavar="ADDRESS",
+                    help="score on a Dask cluster (tcp://host:8786; needs the [cluster] extra)")
+    ba.add_argument("--resume", action="store_true",
+                    help="continue an interrupted run: skip the projects its journal holds")
+    ba.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
     di = sub.add_parser("diff", help="what changed between two versions of a set",
                         description="Compare two versions of a set: indicators added, removed "
                                     "and changed; with --facts, how each project's scores move.")
@@ -114,7 +137,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return EXIT_USAGE if exc.code not in (0, None) else EXIT_OK
     try:
         command = {"eval": _eval, "check": _check, "test": _test, "props": _props,
-                   "fmt": _fmt, "diff": _diff, "facts": _facts}[args.command]
+                   "fmt": _fmt, "diff": _diff, "facts": _facts, "batch": _batch}[args.command]
         return command(args)
     except IndicatorError as exc:
         _print_diagnostics(exc.diagnostics, quiet=False)
@@ -265,6 +288,12 @@ def _facts(args) -> int:
     from .fact_templates import template_command
 
     return template_command(args)
+
+
+def _batch(args) -> int:
+    from .batch import batch_command
+
+    return batch_command(args)
 
 
 def _diff(args) -> int:
