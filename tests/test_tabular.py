@@ -383,3 +383,40 @@ def test_facts_command_writes_each_form(cli, tmp_path):
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     guard = cli("facts", SEED, "-o", SEED)
     assert guard.returncode == 2 and "unknown template format" in guard.stderr
+
+
+# ------------------------------------------------------------ fast cells = general path
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from indicator_dsl.intervals import Interval  # noqa: E402
+from indicator_dsl.requirements import FactNeed  # noqa: E402
+from indicator_dsl.tabular import _SLOW, _converter, _fact_value  # noqa: E402
+
+_NEEDS = [FactNeed("x", None, kind, "万元" if kind == "money" else None,
+                   ("有效执行", "部分执行", "7") if kind == "level" else (), domain, True, None,
+                   ("A",), is_list)
+          for kind in ("number", "percent", "count", "money", "bool", "level", "text")
+          for domain in (None, Interval(Decimal(0), Decimal(100), False, True))
+          for is_list in (False, True)
+          if not (domain is not None and kind in ("bool", "level", "text"))]
+_TEXTS = st.one_of(
+    st.decimals(allow_nan=False, allow_infinity=False, places=3,
+                min_value=-1000, max_value=1000).map(str),
+    st.decimals(allow_nan=False, allow_infinity=False, places=2,
+                min_value=-200, max_value=200).map(lambda d: f"{d}%"),
+    st.integers(-5, 200).map(str),
+    st.sampled_from(["是", "否", "TRUE", "no", " 有效执行 ", "部分执行", "7", "1,234", "93.5％",
+                     "219.72万元", "abc", "0.935", "95", "-0", "1e3", "[1;2]", "3；4", "  8 "]),
+    st.integers(-5, 200), st.booleans())
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(_NEEDS), _TEXTS)
+def test_a_columns_fast_converter_agrees_with_the_general_path(need, raw):
+    fast = _converter(need)(raw)
+    if fast is _SLOW:
+        return
+    value, problem = _fact_value(need, raw)
+    assert problem is None and fast == value and type(fast) is type(value), (need.kind, raw)

@@ -376,10 +376,14 @@ class _Local:
 class _Processes:
     def __init__(self, jobs: int, key: str, blob: bytes):
         import multiprocessing
+        import threading
 
-        # spawn: the same on Windows (where finance bureaus work) as on Linux, and no
-        # copy of the parent's open files and threads.
-        context = multiprocessing.get_context("spawn")
+        # fork where it is safe (Linux, no other thread that could hold a lock): quick
+        # to start and needs no importable main script; spawn elsewhere (Windows, where
+        # finance bureaus work, and macOS) and in threaded programs.
+        method = "fork" if sys.platform.startswith("linux") and \
+            threading.active_count() == 1 else "spawn"
+        context = multiprocessing.get_context(method)
         self.pool = context.Pool(jobs, initializer=_init_process, initargs=(key, blob))
         self.limit = jobs * 3
 

@@ -872,14 +872,13 @@ def _fast_columns(plan: ColumnPlan) -> list:
 def _converter(need: FactNeed):
     from .facts import _BOOL_TEXT
 
-    if need.is_list:  # one value (no separator) is a list of one, as the general path has it
+    if need.is_list:  # one value (no separator) stays one value, as in YAML
         scalar = _converter(attrs.evolve(need, is_list=False))
 
         def list_value(raw):
             if raw.__class__ is str and _LIST_MARKS.search(raw):
                 return _SLOW
-            value = scalar(raw)
-            return _SLOW if value is _SLOW else [value]
+            return scalar(raw)
         return list_value
     kind = need.kind if need.kind != "any" else "number"
     domain = need.domain
@@ -952,7 +951,7 @@ def _fact_value(need: FactNeed, raw):
         value = raw.strip()  # 007 stays 007: a text is not read as a number
     else:
         value = _cell_value(raw)
-    if need.is_list and isinstance(value, str):
+    if need.is_list and isinstance(value, str) and _LIST_MARKS.search(value):
         text = value[1:-1] if value.startswith(("[", "［")) and value.endswith(("]", "］")) \
             else value
         value = [_cell_value(v) for v in re.split(r"[;；、\n]", text) if v.strip()]
