@@ -158,6 +158,7 @@ def test_html_summary_is_one_page_with_an_inline_chart(folder, tmp_path):
     assert "https://" not in page and page.count("http://") == page.count(
         'xmlns="http://www.w3.org/2000/svg"')
     assert "第三个项目" in page and "不是不小于0的整数" in page
+    assert ">None<" not in page
 
 
 def test_jobs_and_formats_give_the_same_rows(folder, tmp_path):
@@ -258,6 +259,30 @@ def test_an_interrupted_batch_resumes_losing_and_redoing_nothing(tmp_path):
     whole = _batch(WUCHANG, data, "-o", tmp_path / "whole.csv")
     assert whole.returncode == 7
     assert summary.read_text("utf-8-sig") == (tmp_path / "whole.csv").read_text("utf-8-sig")
+
+
+def test_a_terminated_batch_says_how_to_resume(tmp_path):
+    data = _wuchang_csv(tmp_path / "big.csv", 3000)
+    summary = tmp_path / "s.xlsx"
+    journal = tmp_path / "s.xlsx.journal.jsonl"
+    process = subprocess.Popen([sys.executable, "-m", "indicator_dsl", "batch", str(WUCHANG),
+                                str(data), "-o", str(summary), "--jobs", "2"], cwd=ROOT,
+                               env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if journal.exists() and len(_journal_records(journal)) >= 300:
+            break
+        time.sleep(0.05)
+    process.terminate()
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "run again with --resume" in err and "Traceback" not in err
+    assert not summary.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # no leftovers
+    done = len(_journal_records(journal))
+    again = _batch(WUCHANG, data, "-o", summary, "--resume")
+    assert again.returncode == 0 and f"{done} taken from the journal" in again.stderr
 
 
 def test_resume_scores_again_only_rows_that_changed(tmp_path):

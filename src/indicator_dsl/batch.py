@@ -345,7 +345,12 @@ _WORKER_KEY: Optional[str] = None
 
 
 def _init_process(key: str, blob: bytes) -> None:
+    import signal
+
     global _WORKER_KEY
+    # The parent handles Ctrl-C and `kill` (and then stops the pool): a worker just ends.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _WORKER_KEY = key
     scorer_for(key, blob)
 

@@ -62,7 +62,7 @@ def _columns(scorer) -> List[str]:
 
 
 def _row(record: dict, number: int, width: int) -> list:
-    scores = record.get("s") or [None] * width
+    scores = record.get("s") or [""] * width
     return [number, record.get("name") or "", record.get("src", ""),
             STATUS_CN.get(record["st"], record["st"]),
             record.get("t") if record.get("t") is not None else (
