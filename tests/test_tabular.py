@@ -226,6 +226,20 @@ def test_a_wps_like_workbook_is_read(seed):
     assert row.facts.project["budget"].where.file == "项目.xlsx:Sheet1!C4"
 
 
+def test_formula_noise_in_a_number_cell_is_read_as_excel_shows_it(seed):
+    scorer, facts = seed
+    data = _wps_workbook(scorer, facts)
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    ws = book["Sheet1"]
+    header = [c.value for c in ws[3]]
+    col = openpyxl.utils.get_column_letter(header.index("C112 已进行活动次数") + 1)
+    ws[f"{col}4"] = 0.1 * 3 * 10 * 22 / 3  # 22.000000000000004, as a formula leaves it
+    out = io.BytesIO()
+    book.save(out)
+    (row,) = _rows(scorer, out.getvalue(), "p.xlsx")
+    assert row.error is None and row.facts.indicators["C112"]["held"].value == 22
+
+
 def test_bad_cells_name_sheet_and_cell_and_the_fix(seed):
     scorer, facts = seed
     data = _wps_workbook(scorer, facts)

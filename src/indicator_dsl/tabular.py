@@ -246,7 +246,13 @@ def _cell_value(raw):
     if cls is float:
         if raw != raw or raw in (float("inf"), float("-inf")):
             return str(raw)
-        return Decimal(repr(raw)) if raw != int(raw) else Decimal(int(raw))
+        if raw == int(raw):
+            return Decimal(int(raw))
+        text = repr(raw)
+        # Excel keeps 15 significant digits; more is the noise of a formula's binary
+        # result (0.1+0.2 → 0.30000000000000004), which Excel shows as 0.3.
+        value = Decimal(text)
+        return value if len(value.as_tuple().digits) <= 15 else Decimal(format(raw, ".15g"))
     if cls is int:
         return Decimal(raw)
     if cls is bool or raw is None:
