@@ -71,7 +71,9 @@ def test_missing_fact_is_never_zero(cli, card, tmp_path):
     f = facts(tmp_path, "indicators:\n  C114:\n    actual: 95\n")
     out = cli("eval", card, f, "--format", "json")
     assert out.returncode == 1
-    assert "fact 'target' is missing" in out.stderr
+    # Listed with every other missing fact, in Chinese, with where to write it.
+    assert "缺少 1 项事实" in out.stderr and "（target，" in out.stderr
+    assert "indicators → C114 → target:" in out.stderr
     doc = json.loads(out.stdout)
     assert doc["indicators"][0]["status"] == "error" and doc["indicators"][0]["score"] is None
     assert doc["total"] is None

@@ -57,6 +57,14 @@ class IndicatorSet:
             self._needs = fact_needs(self.checked, self._evaluator.plans)
         return self._needs
 
+    def score_many(self, projects, *, jobs: int = 1, client=None):
+        """Score many projects (``Facts`` or mappings), yielding a
+        :class:`~indicator_dsl.batch.BatchResult` for each, in order, without keeping
+        them; ``jobs`` > 1 uses local processes, ``client`` a Dask cluster."""
+        from .batch import score_many
+
+        return score_many(self, projects, jobs=jobs, client=client)
+
     def scores(self, facts: Union[Facts, Mapping]) -> Dict[str, Optional[Decimal]]:
         """Scores alone, by code, plus ``"total"`` — the fast path for many projects.
 

@@ -20,6 +20,7 @@ EXIT_SET_INVALID = 3  # the .ind file has syntax or check errors
 EXIT_FACTS_INVALID = 4  # the facts file cannot be read or does not fit the set
 EXIT_FILE_ERROR = 5  # a file cannot be read or written
 EXIT_CHECKS_FAILED = 6  # `test` or `props` found failures; `fmt --check` found unformatted files
+EXIT_BATCH_INCOMPLETE = 7  # `batch` finished, but some projects could not be scored
 EXIT_INTERNAL = 70  # a bug in indicator-eval itself
 
 OUTPUT_FORMATS = ("table", "json", "markdown", "html", "xlsx", "docx")
@@ -32,7 +33,8 @@ def _parser() -> argparse.ArgumentParser:
                     "(绩效评价指标体系评分).",
         epilog="exit codes: 0 ok · 1 an indicator could not be scored · 2 usage · "
                "3 set has errors · 4 facts file invalid · 5 file not readable/writable · "
-               "6 test/props failures or unformatted files")
+               "6 test/props failures or unformatted files · 7 batch: some projects "
+               "not scored")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -53,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--template", metavar="FILE.j2",
                     help="render with your own jinja2 template (sandboxed; see docs/reports.md)")
     ev.add_argument("-q", "--quiet", action="store_true", help="do not print warnings")
+    ev.add_argument("--draft", action="store_true",
+                    help="when facts are missing, still write the score table, with the "
+                         "indicators that wait for them marked 待补充 (exit code stays 1)")
 
     ch = sub.add_parser("check", help="check indicator sets without scoring",
                         description="Parse and check .ind files; report every problem.")
@@ -84,6 +89,42 @@ def _parser() -> argparse.ArgumentParser:
     fm.add_argument("--keywords", choices=("zh", "en"), default=None,
                     help="write the keywords in Chinese (权重, 满分, 每低于 …) or English; "
                          "default: as each file is written")
+
+    fa = sub.add_parser("facts", help="write a facts template to fill in for a set",
+                        description="Write a facts file to fill in: every fact the set reads, "
+                                    "under its indicator or project-wide, with its Chinese "
+                                    "label, type, allowed values and range (YAML with the "
+                                    "评分标准 as comments, or an xlsx/csv sheet with dropdowns).")
+    fa.add_argument("set", metavar="SET", help="the indicator set (.ind)")
+    fa.add_argument("-o", "--output", metavar="FILE",
+                    help="facts.yaml, facts.xlsx or facts.csv (by extension; default: YAML "
+                         "on the terminal)")
+    fa.add_argument("--projects", action="store_true",
+                    help="one row per project and one column per fact (xlsx or csv), to fill "
+                         "in many projects for `batch`")
+    fa.add_argument("--from", dest="source", metavar="FACTS",
+                    help="fill in the values of an existing facts file (convert it)")
+
+    ba = sub.add_parser("batch", help="score many projects: a summary workbook, optional reports",
+                        description="Score every project of folders of facts files and of "
+                                    "many-project spreadsheets; write a summary (one row per "
+                                    "project, every problem, grade counts, a score chart).")
+    ba.add_argument("set", metavar="SET", help="the indicator set (.ind)")
+    ba.add_argument("inputs", metavar="INPUT", nargs="+",
+                    help="folders of facts files, facts files, or many-project .xlsx/.csv")
+    ba.add_argument("-o", "--output", metavar="SUMMARY", required=True,
+                    help="summary.xlsx, summary.html or summary.csv")
+    ba.add_argument("--reports", metavar="DIR", help="also write one report per project here")
+    ba.add_argument("--format", "-f", dest="report_format", default="docx",
+                    choices=("docx", "xlsx", "html", "md"),
+                    help="format of the --reports files (default docx)")
+    ba.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                    help="score in N local processes (default 1)")
+    ba.add_argument("--scheduler", metavar="ADDRESS",
+                    help="score on a Dask cluster (tcp://host:8786; needs the [cluster] extra)")
+    ba.add_argument("--resume", action="store_true",
+                    help="continue an interrupted run: skip the projects its journal holds")
+    ba.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     di = sub.add_parser("diff", help="what changed between two versions of a set",
                         description="Compare two versions of a set: indicators added, removed "
@@ -121,7 +162,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         command = {"eval": _eval, "check": _check, "test": _test, "props": _props,
                    "fmt": _fmt, "diff": _diff, "serve": _serve, "lsp": _lsp, "init": _init,
-                   "import": _import}[args.command]
+                   "import": _import, "facts": _facts, "batch": _batch}[args.command]
         return command(args)
     except IndicatorError as exc:
         _print_diagnostics(exc.diagnostics, quiet=False)
@@ -308,6 +349,18 @@ def _fmt(args) -> int:
     return worst
 
 
+def _facts(args) -> int:
+    from .fact_templates import template_command
+
+    return template_command(args)
+
+
+def _batch(args) -> int:
+    from .batch import batch_command
+
+    return batch_command(args)
+
+
 def _diff(args) -> int:
     from .api import load_set
     from .diffing import score_changes, structure_changes
@@ -380,24 +433,45 @@ def _eval(args) -> int:
     scorer = _load_set_arg(args.set)
     facts = _load_facts_arg(args.facts)
     evaluation = scorer.evaluate(facts)
+    shown, pending = evaluation.diagnostics, []
+    if not evaluation.ok:  # every missing fact at once, in Chinese (missing.py)
+        from .missing import draft, find_pending, other_diagnostics
+
+        pending = find_pending(scorer, facts, evaluation)
+        shown = other_diagnostics(evaluation, pending)
+        if args.draft and pending:
+            evaluation = draft(evaluation, pending)
     if template is not None:
         autoescape = args.template.endswith((".html.j2", ".htm.j2", ".html", ".htm"))
         text = render_user_template(evaluation, template, autoescape, path=args.template)
     else:
         text = FORMATS[fmt](evaluation)
     data = text if isinstance(text, bytes) else text.encode("utf-8")
-    _print_diagnostics(evaluation.diagnostics, args.quiet)
+    _print_diagnostics(shown, args.quiet)
+    if pending:
+        from .missing import missing_text
+
+        print(missing_text(pending, facts.path, args.set), file=sys.stderr)
     failed = not evaluation.ok
+    if failed and args.draft and pending:
+        if output is None:
+            sys.stdout.write(text if isinstance(text, str) else text.decode("utf-8", "replace"))
+        else:
+            write_atomic(output, data)
+            print(f"indicator-eval: wrote the draft {output} (待补充: {len(pending)} "
+                  "indicators)", file=sys.stderr)
+        return EXIT_EVALUATION_FAILED
     if failed:
-        facts_errors = [d for d in evaluation.errors if d.code == "facts"]
         print(f"indicator-eval: {_summary(evaluation.diagnostics)}; the result is incomplete",
               file=sys.stderr)
         if output is not None:
             print(f"indicator-eval: {output} was not written", file=sys.stderr)
         elif not isinstance(text, bytes):
             sys.stdout.write(text)
+        errors = [d for d in shown if d.is_error]  # a missing fact fails the indicator
+        facts_errors = [d for d in errors if d.code == "facts"]
         return EXIT_FACTS_INVALID if facts_errors and len(facts_errors) == len(
-            evaluation.errors) else EXIT_EVALUATION_FAILED
+            errors) else EXIT_EVALUATION_FAILED
     if output is None:
         if isinstance(text, bytes):
             sys.stdout.flush()

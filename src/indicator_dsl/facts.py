@@ -1,4 +1,4 @@
-"""Facts files (YAML, JSON or TOML) → :class:`Facts`.
+"""Facts files (YAML, JSON or TOML; spreadsheets in :mod:`.tabular`) → :class:`Facts`.
 
 A facts file is a mapping. ``indicators:`` maps indicator or group codes to
 that node's facts; every other top-level key is a project-wide fact. Values
@@ -95,11 +95,16 @@ def loads_facts(data: bytes | str, path: str = "<facts>", suffix: str = ".yaml")
     if len(data) > MAX_FACTS_BYTES:
         raise FactsError(Diagnostic(ERROR, f"facts file is {len(data)} bytes; the limit is "
                                     f"{MAX_FACTS_BYTES}", file=path))
-    if suffix in _SPREADSHEETS and suffix not in _LOADERS:
+    if suffix in (".xlsx", ".csv"):  # the one-project spreadsheet form
+        from .tabular import load_one_project
+
+        return load_one_project(data, path, suffix)
+    if suffix in _SPREADSHEETS:
         raise FactsError(Diagnostic(
-            ERROR, f"{suffix} facts files cannot be read yet", file=path,
-            hint="save the facts as YAML (see `indicator-eval facts SET` for a template)",
-            message_cn=f"暂不支持 {suffix} 数据文件", hint_cn="请使用 YAML 数据文件"))
+            ERROR, f"{suffix} facts files cannot be read", file=path,
+            hint="save the sheet as .xlsx or .csv (WPS/Excel: 另存为), or use YAML",
+            message_cn=f"不能读取 {suffix} 格式的数据文件",
+            hint_cn="请另存为 .xlsx 或 .csv（WPS/Excel：另存为），或使用 YAML 数据文件"))
     from .textio import decode_utf8
 
     text = decode_utf8(data, path, FactsError, "facts file")
@@ -114,13 +119,12 @@ def loads_facts(data: bytes | str, path: str = "<facts>", suffix: str = ".yaml")
         tree = _load_yaml(text, path, lines)
     else:
         raise FactsError(Diagnostic(ERROR, f"unknown facts file type {suffix!r}", file=path,
-                                    hint="use .yaml, .yml, .json or .toml"))
+                                    hint="use .yaml, .yml, .json, .toml, .xlsx or .csv"))
     return _build(tree, path, lines)
 
 
-# Spreadsheet formats, read by their own loaders once registered in _LOADERS.
-_SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".csv", ".ods", ".et")
-_LOADERS: Dict[str, Any] = {}
+# Spreadsheet formats other than .xlsx and .csv: refused with a hint to save as those.
+_SPREADSHEETS = (".xlsm", ".xls", ".ods", ".et")
 
 # A loaded tree is nested (value, Where) pairs: dict values are {key: (value, where)}.
 

@@ -24,8 +24,8 @@ from typing import List, Optional, Sequence, Union
 from .evaluator import SCORED, Evaluation, IndicatorResult
 from .numbers import plain
 from .render import (level_names, lost_points, problem_rows, rule_flags,
-                     score_table, shown_score, subtotal_of, title_of, topmost_not_applicable,
-                     total_note, width, year_text)
+                     score_table, shown_score, shown_total, subtotal_of, title_of,
+                     topmost_not_applicable, total_note, width, year_text)
 
 # The date written into document properties: the zip format's own epoch, so that
 # nothing in the file depends on when it was made.
@@ -65,7 +65,7 @@ def header_lines(ev: Evaluation) -> List[str]:
 
 
 def total_text(ev: Evaluation) -> str:
-    total = plain(ev.total) if ev.total is not None else "—"
+    total = shown_total(ev)
     note = "（含不适用指标折算）" if ev.rescaled else ""
     return f"总分：{total} / {plain(ev.max)}{note}"
 
@@ -246,8 +246,8 @@ def render_xlsx(ev: Evaluation) -> bytes:
     st.put(ws, total_row, 1, "合计", st.bold, st.centered, st.head_fill)
     st.put(ws, total_row, depth + 1, excel_number(ev.max), st.bold, fill=st.head_fill)
     st.put(ws, total_row, depth + 2,
-           excel_number(ev.total) if ev.total is not None else "—", st.bold, st.number,
-           st.head_fill)
+           excel_number(ev.total) if ev.total is not None else shown_total(ev), st.bold,
+           st.number, st.head_fill)
     st.put(ws, total_row, depth + 3, "含不适用指标折算" if ev.rescaled else None, st.body,
            fill=st.head_fill)
     st.put(ws, grade_row, 1, "等级", st.bold, st.centered, st.head_fill)
@@ -367,7 +367,7 @@ def _groups_sheet(ws, ev: Evaluation, st: _XlsxStyles) -> None:
     rows = [("　" * (r.level - 1) + title_of(r), excel_number(r.weight), score_cell(r),
              r.explanation) for r in ev.indicators if not r.is_leaf]
     rows.append(("合计", excel_number(ev.max),
-                 excel_number(ev.total) if ev.total is not None else "—",
+                 excel_number(ev.total) if ev.total is not None else shown_total(ev),
                  f"等级：{ev.grade}" if ev.grade is not None else None))
     _table(ws, st, 1, ["指标", "分值", "得分", "说明"], rows, widths)
     ws.freeze_panes = "A2"
@@ -493,7 +493,7 @@ def render_docx(ev: Evaluation) -> bytes:
     center = WD_ALIGN_PARAGRAPH.CENTER
     write(grid[total_index][0], "合计", bold=True, align=center)
     write(grid[total_index][depth], plain(ev.max), bold=True, align=right)
-    write(grid[total_index][depth + 1], plain(ev.total) if ev.total is not None else "—",
+    write(grid[total_index][depth + 1], shown_total(ev),
           bold=True, align=right)
     write(grid[total_index][depth + 2], "含不适用指标折算" if ev.rescaled else "")
     write(grid[grade_index][0], "等级", bold=True, align=center)
@@ -507,7 +507,7 @@ def render_docx(ev: Evaluation) -> bytes:
     doc.add_heading("分组小计", level=1)
     group_rows = [("　" * (r.level - 1) + title_of(r), plain(r.weight), shown_score(r),
                    r.explanation) for r in ev.indicators if not r.is_leaf]
-    group_rows.append(("合计", plain(ev.max), plain(ev.total) if ev.total is not None else "—",
+    group_rows.append(("合计", plain(ev.max), shown_total(ev),
                        f"等级：{ev.grade}" if ev.grade is not None else ""))
     _docx_simple_table(doc, ["指标", "分值", "得分", "说明"], group_rows,
                        [int(usable * s) for s in (0.35, 0.07, 0.07, 0.51)], numeric={1, 2})

@@ -29,7 +29,8 @@ from .numbers import plain
 
 LEVEL_NAMES = ["一级指标", "二级指标", "三级指标", "四级指标", "五级指标", "六级指标",
                "七级指标", "八级指标"]
-STATUS_CN = {"scored": "已评分", "not_applicable": "不适用", "error": "无法评分"}
+STATUS_CN = {"scored": "已评分", "not_applicable": "不适用", "error": "无法评分",
+             "pending": "待补充"}
 
 
 # ------------------------------------------------------------------- the data
@@ -196,9 +197,20 @@ def shown_score(r: IndicatorResult) -> str:
     """The score as the table shows it: the number, 不适用, or — when it failed."""
     if r.status == NOT_APPLICABLE:
         return "不适用"
+    if r.status == "pending":  # a draft's leaf that waits for facts (missing.py)
+        return STATUS_CN["pending"]
     if r.status == FAILED or r.score is None:
         return "—"
     return plain(r.score)
+
+
+def shown_total(ev: Evaluation) -> str:
+    """The total as reports show it: the number, 待补充 in a draft, or — when it failed."""
+    if ev.total is not None:
+        return plain(ev.total)
+    if any(r.status == "pending" for r in ev.indicators):
+        return STATUS_CN["pending"]
+    return "—"
 
 
 def title_of(r: IndicatorResult) -> str:
@@ -345,7 +357,8 @@ def report_context(ev: Evaluation) -> dict:
         "project": data["project"],
         "project_name": _project_text(ev, "name"),
         "unit": _project_text(ev, "unit"),
-        "total": plain(ev.total) if ev.total is not None else None,
+        "total": plain(ev.total) if ev.total is not None else (
+            None if shown_total(ev) == "—" else shown_total(ev)),
         "max": plain(ev.max),
         "grade": ev.grade,
         "ok": ev.ok,
@@ -611,9 +624,8 @@ def render_table(ev: Evaluation) -> str:
     for row in rows:
         lines.append(line(row))
     lines.append("")
-    total = plain(ev.total) if ev.total is not None else "—"
     note = "（含不适用指标折算）" if ev.rescaled else ""
-    lines.append(f"总分：{total} / {plain(ev.max)}{note}")
+    lines.append(f"总分：{shown_total(ev)} / {plain(ev.max)}{note}")
     if ev.grade is not None:
         lines.append(f"等级：{ev.grade}")
     flags = [(r.code, w) for r in ev.indicators for w in r.warnings]
