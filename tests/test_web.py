@@ -131,18 +131,25 @@ def test_a_bad_value_is_marked_at_its_field_with_the_cli_message(app, tmp_path):
     bad.write_text(SEED_FACTS.read_text(encoding="utf-8").replace("visited: 18381",
                                                                    "visited: 2.5"),
                    encoding="utf-8")
-    cli = run_cli("eval", SEED, bad)
+    # The page speaks Chinese: the message `indicator-eval --lang zh` prints, the English
+    # one beside it.
+    cli = run_cli("--lang", "zh", "eval", SEED, bad)
     assert cli.returncode == 4
-    assert f"error: {messages[0]['message']}" in cli.stderr
-    assert messages[0]["message"] == "C114: fact 'visited' must be a whole number of at " \
-                                     "least 0, not 2.5"
+    assert f"错误：{messages[0]['message']}" in cli.stderr
+    assert messages[0]["message"].startswith("C114：") and "2.5" in messages[0]["message"]
+    english = run_cli("--lang", "en", "eval", SEED, bad)
+    assert english.returncode == 4 and f"error: {messages[0]['en']}" in english.stderr
+    assert messages[0]["en"] == "C114: fact 'visited' must be a whole number of at " \
+                                "least 0, not 2.5"
 
 
 def test_a_shared_fact_error_is_shown_once_per_reader(app):
     view = evaluate(app, state_for(SEED_FACTS, edits={"budget": {"text": "abc"}}))
-    messages = [m["message"] for m in view["field_errors"]["budget"]]
+    messages = [m["en"] for m in view["field_errors"]["budget"]]
     assert len(messages) == 2 and messages[0].startswith("B13: fact 'budget'") and \
         messages[1].startswith("C1115: fact 'budget'")
+    shown = [m["message"] for m in view["field_errors"]["budget"]]
+    assert shown[0].startswith("B13：") and shown[1].startswith("C1115：")
 
 
 def test_still_needed_most_points_at_stake_first(app):
@@ -180,11 +187,12 @@ def test_a_broken_upload_is_reported_and_not_adopted(app):
     broken = b"name: x\nindicators:\n  C114: {visited: 3\n"
     view = evaluate(app, state_for(data=broken, name="broken.yaml"))
     (message,) = view["source_error"]
-    assert "broken YAML" in message["text"] and message["location"].startswith("broken.yaml:")
+    assert "YAML 格式有误" in message["text"] and message["location"].startswith("broken.yaml:")
+    assert "broken YAML" in message["en"]
     cli_file = ROOT / "tests" / "_broken_web.yaml"
     try:
         cli_file.write_bytes(broken)
-        cli = run_cli("eval", SEED, cli_file)
+        cli = run_cli("--lang", "zh", "eval", SEED, cli_file)
     finally:
         cli_file.unlink()
     assert message["message"] in cli.stderr

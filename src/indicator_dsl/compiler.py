@@ -307,7 +307,9 @@ class _LeafCompiler:
                     frame.full = leaf_full
                 if decision.na:
                     raise RuleFailure(f"{self.leaf.code}: point {point.label} cannot be "
-                                      "`na`; only a whole indicator can", point.span)
+                                      "`na`; only a whole indicator can", point.span,
+                                      message_cn=f"{self.leaf.code}：要点{point.label}不能"
+                                                 "“不适用”，只有整个指标可以不适用")
                 score = round_in_context(decision.score, step)
                 total += score
                 texts.append((point.label, decision, score))

@@ -88,7 +88,7 @@ def golden_cases(scorer, entry, code: str) -> List[dict]:
         return [{"name": f"无法读取 {path.name}：{exc}", "error": True}]
     if not isinstance(doc, dict) or not isinstance(doc.get("cases"), list):
         return []
-    runner = CaseRunner()
+    runner = CaseRunner("zh")  # the web app speaks Chinese
     out = []
     for index, case in enumerate(doc["cases"]):
         if not isinstance(case, dict) or not _mentions(case, code):
