@@ -17,7 +17,7 @@ import pytest
 from indicator_dsl.formatter import format_text
 from indicator_dsl.parser import parse
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, neutral_environment, run_cli
 
 SEED = ROOT / "indicator_sets/yunnan/kunming-dongchuan/2020/spring-festival.ind"
 XIZANG = ROOT / "indicator_sets/xizang/nyingchi/2024/hardship-aid-matching.ind"
@@ -30,9 +30,8 @@ TIMEOUT = 60
 class Client:
     """A minimal LSP client: one server process, framed JSON-RPC both ways."""
 
-    def __init__(self, cwd=ROOT):
-        env = dict(os.environ)
-        env.pop("INDICATOR_DEBUG", None)
+    def __init__(self, cwd=ROOT, env=None):
+        env = dict(neutral_environment(), **(env or {}))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "indicator_dsl", "lsp"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env)

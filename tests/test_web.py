@@ -442,12 +442,12 @@ def test_set_with_errors_shows_every_problem(tmp_path):
         assert "有 " in request(url + "/")[2].decode("utf-8")
         status, _h, body = request(url + "/s/f/bad.ind")
         page = body.decode("utf-8")
-        cli = run_cli("check", tmp_path / "bad.ind")
+        cli = run_cli("--lang", "zh", "check", tmp_path / "bad.ind")
         assert status == 422 and "有错误" in page
-        first = [line for line in cli.stderr.splitlines() if ": error: " in line][0]
+        first = [line for line in cli.stderr.splitlines() if ": 错误：" in line][0]
         import html
 
-        assert html.escape(first.split(": error: ")[1], quote=False) in page
+        assert html.escape(first.split(": 错误：")[1], quote=False) in page
 
 
 # --------------------------------------------------------------- documentation
@@ -475,7 +475,8 @@ def test_documentation_shows_overrides_and_imports(app):
     set_id = "f/yunnan/kunming-wuhua/2023/hardship-aid.ind"
     page = request(f"{app}/s/{set_id}/doc/B1")[2].decode("utf-8")
     origins = load_set(SETS / set_id[2:]).checked.origins["B1"]
-    assert origins and all(o in page for o in origins)
+    # In Chinese, as the page is: “分值来自 hardship-aid.ind:12”.
+    assert origins and all(o.cn in page and "来自" in o.cn for o in origins)
     assert "national/2020/self-evaluation.ind" in page and "标准库" in page
 
 

@@ -32,7 +32,7 @@ from typing import Dict, Iterable, List, Optional
 import attrs
 
 from .errors import ERROR, Diagnostic, FactsError, IndicatorError, SetError
-from .facts import Facts, load_facts, loads_facts
+from .facts import Facts, _yaml_problem_cn, load_facts, loads_facts
 
 CASE_SUFFIX = ".cases.yaml"
 
@@ -171,7 +171,7 @@ class CaseRunner:
             problem = exc.problem or exc.context
             return [CaseOutcome(where, "(file)", False,
                                 [say(f"{at}: error: broken YAML: {problem}",
-                                     f"{at}: 错误：YAML 格式有误：{problem}")])]
+                                     f"{at}: 错误：{_yaml_problem_cn(problem or '')}")])]
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             return [CaseOutcome(where, "(file)", False,
                                 [say(f"cannot read the case file: {exc}",
@@ -247,8 +247,8 @@ class CaseRunner:
                                 _at(where, case), "add `expect:` (total, grade, scores, "
                                 "status, warnings) or `expect_error:`",
                                 cn="这个用例没有写预期结果，永远不会失败",
-                                hint_cn="请加上 `expect:`（total、grade、scores、status、"
-                                        "warnings）或 `expect_error:`")
+                                hint_cn="请加上 `expect:`（`total`、`grade`、`scores`、`status`、"
+                                        "`warnings`）或 `expect_error:`")
         codes = scorer.codes
         if has_error:
             expect = case["expect_error"]
@@ -262,7 +262,7 @@ class CaseRunner:
                                     "give a text the error must contain, or "
                                     "{code: …, contains: …}", cn="`expect_error:` 是空的",
                                     hint_cn="请写出错误信息应包含的文字，或写成 "
-                                            "{code: …, contains: …}")
+                                            "`{code: …, contains: …}`")
             return
         expect = case["expect"]
         if not isinstance(expect, dict) or not expect:
@@ -270,8 +270,8 @@ class CaseRunner:
                                 _at(where, case, "expect"),
                                 "say what the set must give: total, grade, scores, status or "
                                 "warnings", cn="`expect:` 是空的，这个用例永远不会失败",
-                                hint_cn="请写出指标体系应给出的结果：total、grade、scores、"
-                                        "status 或 warnings")
+                                hint_cn="请写出指标体系应给出的结果：`total`、`grade`、`scores`、"
+                                        "`status` 或 `warnings`")
         for key in expect:
             if key not in EXPECT_KEYS and str(key) in codes:
                 raise CaseFileError(f"{key!r} is an indicator code, not something `expect:` "
@@ -279,8 +279,8 @@ class CaseRunner:
                                     f"put it under `scores:`, e.g. scores: {{{key}: "
                                     f"{expect[key]}}}",
                                     cn=f"“{key}”是指标编码，不能直接写在 `expect:` 下",
-                                    hint_cn=f"请写在 `scores:` 下，如 scores: {{{key}: "
-                                            f"{expect[key]}}}")
+                                    hint_cn=f"请写在 `scores:` 下，如 `scores: {{{key}: "
+                                            f"{expect[key]}}}`")
         _known_keys(expect, EXPECT_KEYS, where, "`expect:`", "`expect:`")
         for section in ("scores", "status", "warnings"):
             table = expect.get(section)
@@ -291,7 +291,7 @@ class CaseRunner:
                                     _at(where, expect, section),
                                     f"e.g. {section}: {{C114: …}}",
                                     cn=f"`{section}:` 应是“指标编码: 值”的映射",
-                                    hint_cn=f"如 {section}: {{C114: …}}")
+                                    hint_cn=f"如 `{section}: {{C114: …}}`")
             for code in table:
                 _known_code(str(code), codes, where, table, code)
             if section == "status":
@@ -301,7 +301,8 @@ class CaseRunner:
                                             _at(where, table, code),
                                             f"a status is one of {', '.join(STATUSES)}",
                                             cn=f"{code} 的状态“{value}”无法识别",
-                                            hint_cn=f"状态只能是 {'、'.join(STATUSES)} 之一")
+                                            hint_cn="状态只能是 " + "、".join(
+                                                f"`{s}`" for s in STATUSES) + " 之一")
             if section == "scores":
                 for code, value in table.items():
                     if value is not None and _decimal(value) is None:
@@ -309,7 +310,7 @@ class CaseRunner:
                                             f"{value!r}", _at(where, table, code),
                                             "write a number, or null for not applicable",
                                             cn=f"{code} 的预期得分“{value}”不是数",
-                                            hint_cn="请写一个数；不适用时写 null")
+                                            hint_cn="请写一个数；不适用时写 `null`")
         if "total" in expect and expect["total"] is not None and \
                 _decimal(expect["total"]) is None:
             raise CaseFileError(f"the expected total is not a number: {expect['total']!r}",
@@ -430,7 +431,7 @@ def _known_keys(mapping, allowed, where: str, what: str, what_cn: str) -> None:
                                 f"{what} may have: {', '.join(allowed)}",
                                 cn=f"{what_cn}中有无法识别的键“{key}”",
                                 hint_cn=f"是否应为“{guess}”？" if guess else
-                                f"{what_cn}中可以有：{'、'.join(allowed)}")
+                                f"{what_cn}中可以有：" + "、".join(f"`{a}`" for a in allowed))
 
 
 def _known_code(code: str, codes, where: str, mapping, key) -> None:
@@ -449,6 +450,8 @@ def _row(what, expected, got, why, lang: str = "en") -> str:
 
     shown = plain(got) if isinstance(got, Decimal) else got
     if lang == "zh":
+        shown = "（无）" if shown is None else shown
+        expected = "（无）" if expected is None else expected
         text = f"{what}：预期 {expected}，实际 {shown}"
     else:
         text = f"{what}: expected {expected}, got {shown}"

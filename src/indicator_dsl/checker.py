@@ -776,7 +776,7 @@ class _Checker:
             self.error(f"{what} must be {_type_name(expected)}, but this is "
                        f"{_type_name(got)}", expr.span, _type_hint(expected, got),
                        code="type",
-                       cn=f"{cn_of(what)}应为{_type_name_cn(expected)}，但这里是"
+                       cn=f"{cn_of(what)}应为{_type_name_cn(expected)}，但这里是一个"
                           f"{_type_name_cn(got)}",
                        hint_cn=_type_hint_cn(expected, got))
 
@@ -797,7 +797,7 @@ class _Checker:
             if t not in (None, NUMBER):
                 self.error(f"'{expr.op}' needs a number, not {_type_name(t)}", expr.span,
                            code="type",
-                           cn=f"“{expr.op}”需要数值，而不是{_type_name_cn(t)}")
+                           cn=f"“{expr.op}”需要数值，但这里是一个{_type_name_cn(t)}")
                 return None
             return t and NUMBER
         if isinstance(expr, n.Binary):
@@ -809,7 +809,7 @@ class _Checker:
                 elif t != NUMBER:
                     self.error(f"'{expr.op}' needs numbers, but this is {_type_name(t)}",
                                side.span, _type_hint(NUMBER, t), code="type",
-                               cn=f"“{_op_cn(expr.op)}”需要数值，但这里是{_type_name_cn(t)}",
+                               cn=f"“{_op_cn(expr.op)}”需要数值，但这里是一个{_type_name_cn(t)}",
                                hint_cn=_type_hint_cn(NUMBER, t))
                     ok = False
             if ok and expr.op == "/":
@@ -827,7 +827,7 @@ class _Checker:
                 if t is not None and t != BOOL:
                     self.error(f"'{expr.op}' joins conditions, but this is {_type_name(t)}",
                                side.span, _type_hint(BOOL, t), code="type",
-                               cn=f"“{_op_cn(expr.op)}”连接的是条件，但这里是{_type_name_cn(t)}",
+                               cn=f"“{_op_cn(expr.op)}”连接的是条件，但这里是一个{_type_name_cn(t)}",
                                hint_cn=_type_hint_cn(BOOL, t))
             return BOOL
         if isinstance(expr, n.Not):
@@ -835,7 +835,7 @@ class _Checker:
             if t is not None and t != BOOL:
                 self.error(f"'not' needs a condition, but this is {_type_name(t)}",
                            expr.operand.span, _type_hint(BOOL, t), code="type",
-                           cn=f"“非”后面应是条件，但这里是{_type_name_cn(t)}",
+                           cn=f"“非”后面应是条件，但这里是一个{_type_name_cn(t)}",
                            hint_cn=_type_hint_cn(BOOL, t))
             return BOOL
         if isinstance(expr, n.InInterval):
@@ -843,12 +843,12 @@ class _Checker:
             if t is not None and t != NUMBER:
                 self.error(f"only numbers lie in ranges, but this is {_type_name(t)}",
                            expr.subject.span, code="type",
-                           cn=f"只有数值才能落在区间内，但这里是{_type_name_cn(t)}")
+                           cn=f"只有数值才能落在区间内，但这里是一个{_type_name_cn(t)}")
             for end in (expr.interval.low, expr.interval.high):
                 t = self._type(end, scope, leaf, NUMBER)
                 if t is not None and t != NUMBER:
                     self.error(f"a range's ends must be numbers, not {_type_name(t)}", end.span,
-                               code="type", cn=f"区间的端点应为数值，而不是{_type_name_cn(t)}")
+                               code="type", cn=f"区间的端点应为数值，但这里是一个{_type_name_cn(t)}")
             lo, hi = self._constant(expr.interval.low), self._constant(expr.interval.high)
             if lo is not None and hi is not None and lo > hi:
                 self.error(f"the range starts above its end ({plain(lo)} > {plain(hi)})",
@@ -879,7 +879,7 @@ class _Checker:
         if expr.name in FUNCTIONS:
             self.error(f"{expr.name!r} is a function; call it with (…)", expr.span,
                        f"e.g. {expr.name}(a, b)", code="name",
-                       cn=f"“{expr.name}”是函数，要带括号调用", hint_cn=f"如 {expr.name}(a, b)")
+                       cn=f"“{expr.name}”是函数，要带括号调用", hint_cn=f"如 `{expr.name}(a, b)`")
             return None
         if expr.name in self.rule_defs:
             self.error(f"{expr.name!r} is a rule; a rule is used as a whole leaf rule",
@@ -967,11 +967,11 @@ class _Checker:
         if count < low or (high is not None and count > high):
             wanted = str(low) if low == high else (f"{low} or more" if high is None
                                                    else f"{low} to {high}")
-            wanted_cn = str(low) if low == high else (f"至少 {low}" if high is None
-                                                      else f"{low} 至 {high}")
+            wanted_cn = f" {low} " if low == high else (f"至少 {low} " if high is None
+                                                        else f" {low} 至 {high} ")
             self.error(f"{expr.func}() takes {wanted} values, {count} given", expr.span,
                        code="type",
-                       cn=f"{_function_cn(expr.func, self.file.spelling)}() 需要 {wanted_cn} 个值，"
+                       cn=f"{_function_cn(expr.func, self.file.spelling)}() 需要{wanted_cn}个值，"
                           f"这里给了 {count} 个")
         ok = True
         for arg in expr.args:
@@ -982,31 +982,31 @@ class _Checker:
                 self.error(f"{expr.func}() needs {_type_name(arg_type)}, but this is "
                            f"{_type_name(t)}", arg.span, _type_hint(arg_type, t), code="type",
                            cn=f"{_function_cn(expr.func, self.file.spelling)}() 需要"
-                              f"{_type_name_cn(arg_type)}，但这里是{_type_name_cn(t)}",
+                              f"{_type_name_cn(arg_type)}，但这里是一个{_type_name_cn(t)}",
                            hint_cn=_type_hint_cn(arg_type, t))
                 ok = False
         if expr.func == "ratio" and len(expr.args) == 2:
             d = self._constant(expr.args[1])
             if d == 0:
                 self.error("ratio(…, 0) divides by zero", expr.args[1].span,
-                           cn=f"{_function_cn('ratio', self.file.spelling)}(…, 0) 的除数为0")
+                           cn=f"`{_function_cn('ratio', self.file.spelling)}(…, 0)` 的除数为0")
         if expr.func == "linear" and len(expr.args) == 3:
             lo, hi = self._constant(expr.args[1]), self._constant(expr.args[2])
             if lo is not None and hi is not None and lo >= hi:
                 self.error("linear(x, lo, hi) needs lo below hi", expr.span,
-                           cn=f"{_function_cn('linear', self.file.spelling)}(x, 下限, 上限) "
+                           cn=f"`{_function_cn('linear', self.file.spelling)}(x, 下限, 上限)` "
                               "的下限须小于上限")
         if expr.func in ("clamp", "assess") and len(expr.args) == 3:
             lo, hi = self._constant(expr.args[1]), self._constant(expr.args[2])
             if lo is not None and hi is not None and lo > hi:
                 self.error(f"{expr.func}(x, lo, hi) needs lo at or below hi", expr.span,
-                           cn=f"{_function_cn(expr.func, self.file.spelling)}(x, 下限, 上限) "
+                           cn=f"`{_function_cn(expr.func, self.file.spelling)}(x, 下限, 上限)` "
                               "的下限不能大于上限")
         if expr.func in ("round",) and len(expr.args) == 2:
             step = self._constant(expr.args[1])
             if step is not None and step <= 0:
                 self.error("round(x, step) needs a step above 0", expr.args[1].span,
-                           cn=f"{_function_cn('round', self.file.spelling)}(x, 精度) 的精度须大于0")
+                           cn=f"`{_function_cn('round', self.file.spelling)}(x, 精度)` 的精度须大于0")
         return result if ok else None
 
     # --- constants
@@ -1060,7 +1060,7 @@ class _Checker:
                                    "make one edge exclusive: [a, b) and [b, c)",
                                    code="bands",
                                    cn=f"这一档与第 {line} 行的一档重叠：两档都包含 {shown}",
-                                   hint_cn="请让其中一端不含端点：[a, b) 与 [b, c)")
+                                   hint_cn="请让其中一端不含端点：`[a, b)` 与 `[b, c)`")
             if not has_fallback:
                 domain = self._domain(subject, scope, leaf)
                 if domain is not None:
@@ -1128,8 +1128,8 @@ class _Checker:
             bound = "below 0" if score < 0 else f"above its weight {plain(weight)}"
             example = f" (with {shown})" if shown else ""
             bound_cn = "低于0" if score < 0 else f"高于其分值 {plain(weight)}"
-            example_cn = f"（当 {'，'.join(f'{k} = {v}' for k, v in facts.items())} 时）" \
-                if shown else ""
+            example_cn = "（当 " + "，".join(f"{k} = {_show_value_cn(v)}"
+                                            for k, v in facts.items()) + " 时）" if shown else ""
             self.error(f"{what} can score {plain(score)}, {bound}{example}", rule.span,
                        "add `floor 0` / `cap full`, or mark the leaf `bonus` if it carries "
                        "bonus points", code="range",
@@ -1540,7 +1540,13 @@ def _type_name(t: str) -> str:
 
 
 def _type_name_cn(t: str) -> str:
-    return {NUMBER: "数值", BOOL: "是/否条件", TEXT: "文字或选项"}[t]
+    return {NUMBER: "数值", BOOL: "是/否的判断", TEXT: "文字或选项"}[t]
+
+
+def _show_value_cn(value) -> str:
+    """A counterexample's value as the Chinese messages show it (是/否 for yes/no)."""
+    return {"true": "是", "false": "否"}.get(str(value), str(value)) \
+        if isinstance(value, (str, bool)) else str(value)
 
 
 def _type_hint_cn(expected, got) -> Optional[str]:

@@ -204,7 +204,9 @@ def _load_set_arg(path: str, args=None):
         scorer = loads_set(text, "<stdin>" if path == STDIO else path)
     except SetError as exc:
         if args is not None:
-            args.shown, args.refined = _lang(args, spelling_of_error(exc, text)), True
+            args.shown = _lang(args, spelling_of_error(exc, text,
+                                                       None if path == STDIO else path))
+            args.refined = True
         raise
     if args is not None:
         args.shown, args.refined = _lang(args, scorer.checked.file.spelling), True
@@ -226,10 +228,10 @@ def _lang(args, spelling: Optional[str] = None) -> str:
     return resolve(getattr(args, "lang", "auto"), spelling)
 
 
-def spelling_of_error(exc, text):
+def spelling_of_error(exc, text, path=None):
     from .messages import spelling_of_error as of
 
-    return of(exc, text)
+    return of(exc, text, path)
 
 
 def _say(lang: str, english: str, chinese: str) -> str:
@@ -268,7 +270,7 @@ def _check(args) -> int:
             continue
         except SetError as exc:
             diagnostics = exc.diagnostics
-            lang = _lang(args, spelling_of_error(exc, text))
+            lang = _lang(args, spelling_of_error(exc, text, path))
         _print_diagnostics(diagnostics, args.quiet, lang)
         errors = [d for d in diagnostics if d.is_error]
         found = _summary(diagnostics, lang)
@@ -346,7 +348,7 @@ def _props(args) -> int:
             checked = check_text(text, path)
         except IndicatorError as exc:
             _print_diagnostics(exc.diagnostics, quiet=True,
-                               lang=_lang(args, spelling_of_error(exc, text)))
+                               lang=_lang(args, spelling_of_error(exc, text, path)))
             worst = max(worst, exc.exit_code)
             continue
         lang = _lang(args, checked.file.spelling)
@@ -389,7 +391,7 @@ def _fmt(args) -> int:
             formatted = format_text(text, path, args.keywords)
         except IndicatorError as exc:
             _print_diagnostics(exc.diagnostics, quiet=True,
-                               lang=_lang(args, text_spelling(text) if text else None))
+                               lang=_lang(args, spelling_of_error(exc, text, path)))
             worst = max(worst, exc.exit_code)
             continue
         if formatted == text:

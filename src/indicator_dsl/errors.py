@@ -29,8 +29,8 @@ class Diagnostic:
     hint: Optional[str] = None
     code: Optional[str] = None  # a stable name for the kind of problem, e.g. "weights"
     end_column: Optional[int] = None
-    # The same problem worded for a report handed in with a project's scores (Chinese);
-    # problems without it concern the rule file and stay out of such reports.
+    # The same problem worded in Chinese: what render("zh"), reports, the web app and the
+    # language server show Chinese readers.
     message_cn: Optional[str] = None
     hint_cn: Optional[str] = None
 

@@ -306,7 +306,7 @@ class Evaluator:
                     ERROR, f"published score of {code} must be a number", fact.where, lines,
                     "write the score the report publishes, e.g. published: 4.5", facts.path),
                     message_cn=f"{code}的公布得分应为数值",
-                    hint_cn="请填写报告公布的得分，如 published: 4.5"))
+                    hint_cn="请填写报告公布的得分，如 `published: 4.5`"))
                 continue
             result.published = value
             if result.status == SCORED and result.score != value:
@@ -372,9 +372,9 @@ class Evaluator:
             return
         except (decimal.InvalidOperation, decimal.Overflow, ArithmeticError) as exc:
             result.status = FAILED
-            diag = attrs.evolve(self.checked.source.diagnostic(
+            diag = self.checked.source.diagnostic(
                 ERROR, f"{node.code}: the numbers overflow or are invalid ({exc.__class__.__name__})",
-                node.span, "check the facts for absurdly large values"),
+                node.span, "check the facts for absurdly large values",
                 message_cn=f"{node.code}：数值溢出或无效，无法计算", hint_cn="请检查数据中是否有异常大的数")
             result.error = diag
             result.explanation = diag.message_cn

@@ -289,7 +289,7 @@ def _yaml_node(node, path, dotted, lines, budget, depth):
         return text, where
     raise _error(f"unsupported YAML value type {tag}", where, lines,
                  "facts are numbers, percentages, yes/no, or texts",
-                 cn=f"不支持的 YAML 值类型 {tag}", hint_cn="数据只能是数、百分比、是/否或文字")
+                 cn=f"不支持的 YAML 值类型“{tag}”", hint_cn="数据只能是数、百分比、是/否或文字")
 
 
 def _decimal(text: str) -> Optional[Decimal]:

@@ -50,6 +50,11 @@ def locale_is_chinese(environ: Optional[Mapping[str, str]] = None) -> bool:
         value = env.get(variable)
         if value:
             return value.lower().startswith("zh")
+    if environ is None and os.name == "nt":  # Windows sets no LANG: ask the system
+        import locale
+
+        name = (locale.getlocale()[0] or "").lower()
+        return name.startswith(("zh", "chinese"))
     return False
 
 
@@ -115,23 +120,30 @@ def text_spelling(text: str) -> str:
     return "zh" if chinese > english else "en"
 
 
-def spelling_of_error(exc, text: Optional[str]) -> str:
-    """The spelling of a set that raised a SetError: from what was checked of it, or
-    from its text."""
+def spelling_of_error(exc, text: Optional[str], path: Optional[str] = None) -> str:
+    """The spelling of a set that raised a SetError: from what was checked of it, from its
+    text, or (a file that could not be read as UTF-8) from the file itself."""
     checked = getattr(exc, "checked", None)
     if checked is not None and getattr(checked.file, "spelling", None):
         return checked.file.spelling
-    return text_spelling(text) if text else "en"
+    if text:
+        return text_spelling(text)
+    return spelling_of_file(path) if path else "en"
 
 
 def spelling_of_file(path: str) -> str:
-    """The spelling of a set file, read from disk ("en" when it cannot be read)."""
+    """The spelling of a set file as it is on disk, in UTF-8 or the GBK that Chinese
+    Windows writes ("en" when it cannot be read)."""
     try:
-        from .parser import read_source
-
-        return text_spelling(read_source(path))
-    except Exception:
+        data = open(path, "rb").read(5_000_000)
+    except OSError:
         return "en"
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return text_spelling(data.decode(encoding).replace("\x00", ""))
+        except UnicodeDecodeError:
+            continue
+    return "en"
 
 
 # ---------------------------------------------------------------- few words
@@ -229,6 +241,50 @@ def _subparsers(parser: argparse.ArgumentParser) -> List[argparse.ArgumentParser
     return out
 
 
+class ChineseHelpFormatter(argparse.HelpFormatter):
+    """Wraps help text by its width on screen: a Chinese character takes two columns and
+    a line may break between any two of them (Chinese has no spaces to break at)."""
+
+    def _split_lines(self, text, width):
+        return wrap_by_width(self._whitespace_matcher.sub(" ", text).strip(), width)
+
+    def _fill_text(self, text, width, indent):
+        return "\n".join(indent + line for line in
+                         wrap_by_width(self._whitespace_matcher.sub(" ", text).strip(),
+                                       width - len(indent)))
+
+
+_NO_LINE_START = set("，。；：、）》”’！？)")
+
+
+def wrap_by_width(text: str, width: int) -> List[str]:
+    """``text`` in lines of at most ``width`` terminal columns (a wide character counts two),
+    breaking at spaces or between wide characters, never before closing punctuation."""
+    import re
+    import unicodedata
+
+    def columns(piece: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in piece)
+
+    width = max(width, 10)
+    lines: List[str] = []
+    line, used = "", 0
+    for piece in re.findall(r"\s+|[^\s\u2e80-\uffef]+|[\u2e80-\uffef]", text):
+        if piece.isspace():
+            piece = " "
+        size = columns(piece)
+        if used + size > width and line.strip() and piece not in _NO_LINE_START:
+            lines.append(line.rstrip())
+            line, used = "", 0
+            if piece == " ":
+                continue
+        line += piece
+        used += size
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
 def localize_help(parser: argparse.ArgumentParser) -> None:
     """Put the Chinese help of :data:`HELP_ZH` on the parser and its subcommands.
 
@@ -237,6 +293,7 @@ def localize_help(parser: argparse.ArgumentParser) -> None:
     top = HELP_ZH[""]
     parser.description = top["description"]
     parser.epilog = top["epilog"]
+    parser.formatter_class = ChineseHelpFormatter
     _localize_actions(parser, top["arguments"])
     for action in parser._actions:
         if not isinstance(action, argparse._SubParsersAction):
@@ -246,6 +303,7 @@ def localize_help(parser: argparse.ArgumentParser) -> None:
             if entry is not None:
                 choice.help = entry["help"]
         for name, sub in action.choices.items():
+            sub.formatter_class = ChineseHelpFormatter
             entry = HELP_ZH.get(name)
             if entry is None:
                 continue

@@ -233,7 +233,7 @@ class _Linker:
                            "it offers: " + ", ".join(offered),
                            cn=f"“{statement.path}”中没有名为“{name}”的规则或中间值",
                            hint_cn=f"是否应为“{guess}”？" if guess else
-                           "它提供：" + ("、".join(offered) or "（无）"))
+                           "它提供：" + ("、".join(f"`{o}`" for o in offered) or "（无）"))
         return list(library.facts), got_lets, got_defs
 
     # --- extends
@@ -268,7 +268,7 @@ class _Linker:
                 if not found:
                     self._unknown(edit.code, base, edit)
                 else:
-                    self._origin(edit.code, "; ".join(_override_parts(edit)))
+                    self._origin(edit.code, _override_note(edit))
         for node in child.indicators:
             self._origin(node.code, _added(node.span))
         indicators = self._placed(indicators, child.indicators)
@@ -352,7 +352,7 @@ def _where(span: Optional[n.Span]) -> str:
     return f"{Path(span.file).name}:{span.line}" if span else "?"
 
 
-def _override_parts(edit: n.Override) -> List[str]:
+def _override_note(edit: n.Override) -> Bilingual:
     where = _where(edit.span)
     fields = [f for f in ("weight", "name", "explain", "standard", "rule", "na_policy")
               if getattr(edit, f) is not None]
@@ -363,9 +363,9 @@ def _override_parts(edit: n.Override) -> List[str]:
     if edit.notes or edit.facts or edit.lets:
         fields.append("notes/facts/values")
     if not fields:
-        return [Bilingual(f"overridden at {where}", f"在 {where} 修改")]
+        return Bilingual(f"overridden at {where}", f"在 {where} 修改")
     shown = "、".join(_FIELDS_CN.get(f, f) for f in fields)
-    return [Bilingual(f"{', '.join(fields)} from {where}", f"{shown}来自 {where}")]
+    return Bilingual(f"{', '.join(fields)} from {where}", f"{shown}来自 {where}")
 
 
 _FIELDS_CN = {"weight": "分值", "name": "名称", "explain": "指标解释", "standard": "评分标准",

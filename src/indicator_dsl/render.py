@@ -530,7 +530,7 @@ def render_user_template(ev: Evaluation, template_text: str, autoescape: bool,
             f"the template failed: {exc.__class__.__name__}: {exc}", path, template_text,
             _template_line(exc, path),
             "see docs/reports.md for the context's keys and the types of their values",
-            cn=f"模板运行出错（{exc.__class__.__name__}）",
+            cn=f"模板运行出错（`{exc.__class__.__name__}`）",
             hint_cn="报告内容中有哪些键、各是什么类型，见 docs/reports.md")) from None
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import List, Optional
 
 from ..casefiles import CASE_SUFFIX, CaseRunner
-from ..errors import IndicatorError
+from ..errors import IndicatorError, cn_of
 from ..numbers import plain
 from ..render import shown_score
 from .form import KIND_CN, facts_yaml, field_specs
@@ -55,7 +55,7 @@ def indicator_doc(scorer, entry, node) -> dict:
                       "leaf": c.is_leaf} for c in node.children],
         "explain": node.node.explain, "standard": node.node.standard,
         "notes": list(node.node.notes), "rules": rules, "lets": lets, "facts": facts,
-        "origins": list(checked.origins.get(node.code, ())),
+        "origins": [cn_of(note) for note in checked.origins.get(node.code, ())],
         "source": _source(node, entry),
         "na_policy": node.node.na_policy,
         "cases": golden_cases(scorer, entry, node.code),
