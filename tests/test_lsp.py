@@ -787,7 +787,8 @@ vim.cmd("qa!")
     done = subprocess.run(
         ["nvim", "--headless", "--clean", "-c", f"let g:indicator_lsp_cmd = {command}",
          "-c", f"luafile {EDITORS / 'nvim' / 'indicator.lua'}", "-c", f"edit {target}",
-         "-c", f"luafile {probe}"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+         "-c", f"luafile {probe}"], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        env=neutral_environment())
     assert out.is_file(), done.stdout + done.stderr
     result = json.loads(out.read_text(encoding="utf-8"))
     assert result["filetype"] == "indicator"

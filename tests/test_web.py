@@ -20,7 +20,7 @@ from indicator_dsl import load_facts, load_set, loads_facts
 from web_support import (ROOT, SEED, SEED_FACTS, SEED_ID, SETS, Server, multipart, post_state,
                          request, state_for)
 
-from conftest import run_cli
+from conftest import neutral_environment, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -530,7 +530,7 @@ def test_serve_says_what_to_install_when_the_web_packages_are_missing():
     code = ("import sys; sys.modules['starlette'] = None; sys.modules['uvicorn'] = None; "
             "from indicator_dsl.cli import main; sys.exit(main(['serve', '.']))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=ROOT, timeout=60)
+                            cwd=ROOT, timeout=60, env=neutral_environment())
     assert result.returncode == 2
     assert "starlette, uvicorn not installed" in result.stderr
     assert "pip install starlette uvicorn python-multipart" in result.stderr

@@ -204,7 +204,7 @@ def _load_set_arg(path: str, args=None):
         scorer = loads_set(text, "<stdin>" if path == STDIO else path)
     except SetError as exc:
         if args is not None:
-            args.shown = _lang(args, spelling_of_error(exc, text,
+            args.shown = _lang(args, _spelling_of_error(exc, text,
                                                        None if path == STDIO else path))
             args.refined = True
         raise
@@ -228,7 +228,7 @@ def _lang(args, spelling: Optional[str] = None) -> str:
     return resolve(getattr(args, "lang", "auto"), spelling)
 
 
-def spelling_of_error(exc, text, path=None):
+def _spelling_of_error(exc, text, path=None):
     from .messages import spelling_of_error as of
 
     return of(exc, text, path)
@@ -270,7 +270,7 @@ def _check(args) -> int:
             continue
         except SetError as exc:
             diagnostics = exc.diagnostics
-            lang = _lang(args, spelling_of_error(exc, text, path))
+            lang = _lang(args, _spelling_of_error(exc, text, path))
         _print_diagnostics(diagnostics, args.quiet, lang)
         errors = [d for d in diagnostics if d.is_error]
         found = _summary(diagnostics, lang)
@@ -291,7 +291,7 @@ def _check(args) -> int:
                   + (_say(lang, f"; {found}", f"；{found}") if diagnostics else ""))
             for code, notes in checked.origins.items():  # an extended set: who changed what
                 if lang == "zh":
-                    print(f"  {code}：{'；'.join(cn_of(note) for note in notes)}")
+                    print(f"  {code}：{'；'.join(_cn_of(note) for note in notes)}")
                 else:
                     print(f"  {code}: {'; '.join(notes)}")
         if not errors:
@@ -308,7 +308,7 @@ _FOUND_HOW_CN = {"relative": "相对于本文件", "INDICATOR_PATH": "在 INDICA
                  "library": "标准库"}
 
 
-def cn_of(text):
+def _cn_of(text):
     from .errors import cn_of as of
 
     return of(text)
@@ -348,7 +348,7 @@ def _props(args) -> int:
             checked = check_text(text, path)
         except IndicatorError as exc:
             _print_diagnostics(exc.diagnostics, quiet=True,
-                               lang=_lang(args, spelling_of_error(exc, text, path)))
+                               lang=_lang(args, _spelling_of_error(exc, text, path)))
             worst = max(worst, exc.exit_code)
             continue
         lang = _lang(args, checked.file.spelling)
@@ -391,7 +391,7 @@ def _fmt(args) -> int:
             formatted = format_text(text, path, args.keywords)
         except IndicatorError as exc:
             _print_diagnostics(exc.diagnostics, quiet=True,
-                               lang=_lang(args, spelling_of_error(exc, text, path)))
+                               lang=_lang(args, _spelling_of_error(exc, text, path)))
             worst = max(worst, exc.exit_code)
             continue
         if formatted == text:

@@ -918,8 +918,9 @@ def run(args) -> int:
     table = read_table(str(source), args.table)
     label = f"{source.name}（{table.grid.name}）"
     result = draft_set(table, args.name, args.region, args.year, label, facts.name)
+    shown = "en" if getattr(args, "lang", None) == "en" else "zh"  # the table is Chinese
     for d in table.problems:
-        print(d.render(), file=sys.stderr)
+        print(d.render(shown), file=sys.stderr)
     write_atomic(output, result.ind_text.encode("utf-8"))
     write_atomic(facts, result.facts_text.encode("utf-8"))
     leaves = len(table.leaves())
