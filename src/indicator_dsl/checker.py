@@ -254,12 +254,13 @@ class _Checker:
         self.rule_defs = {d.name: d for d in setfile.rule_defs}
         self._in_definition = False
 
-    # --- reporting: every message in English and in Chinese (``cn``, ``hint_cn``)
-    def error(self, message, span, hint=None, code=None, *, cn, hint_cn=None):
+    # --- reporting: every message in English and in Chinese (``cn``, ``hint_cn``; the
+    # message sweep of tests/test_messages.py finds a call without them)
+    def error(self, message, span, hint=None, code=None, *, cn=None, hint_cn=None):
         self.diagnostics.append(self.source.diagnostic(ERROR, message, span, hint, code,
                                                        cn, hint_cn))
 
-    def warn(self, message, span, hint=None, code=None, *, cn, hint_cn=None):
+    def warn(self, message, span, hint=None, code=None, *, cn=None, hint_cn=None):
         self.diagnostics.append(self.source.diagnostic(WARNING, message, span, hint, code,
                                                        cn, hint_cn))
 

@@ -132,7 +132,7 @@ def _line_of(lines, line):
     return lines[line - 1] if line and 1 <= line <= len(lines) else None
 
 
-def _error(message, where: Where, lines, hint=None, *, cn: str,
+def _error(message, where: Where, lines, hint=None, *, cn: Optional[str] = None,
            hint_cn: Optional[str] = None) -> FactsError:
     return FactsError(Diagnostic(ERROR, message, file=where.file, line=where.line,
                                  column=where.column, source_line=_line_of(lines, where.line),

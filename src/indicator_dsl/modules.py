@@ -127,7 +127,8 @@ class _Linker:
         self.found: List[Tuple[str, str, str]] = []
         self.dropped: Dict[str, Tuple[int, ...]] = {}
 
-    def error(self, message, span, hint=None, source: SourceText = None, *, cn, hint_cn=None):
+    def error(self, message, span, hint=None, source: SourceText = None, *, cn=None,
+              hint_cn=None):
         source = source or self.sources
         self.diagnostics.append(source.diagnostic(ERROR, message, span, hint, code="module",
                                                   message_cn=cn, hint_cn=hint_cn))

@@ -587,7 +587,7 @@ class _Builder(Transformer_NonRecursive):
                           cn=f"“{token.value}”是保留字，不能用作{_WHAT_CN.get(what, what)}的名称",
                           hint_cn=f"请换一个名称，如 `{token.value}值`")
 
-    def _problem(self, message, span, hint=None, *, cn, hint_cn=None):
+    def _problem(self, message, span, hint=None, *, cn=None, hint_cn=None):
         self.problems.append(self.source_text.diagnostic(ERROR, message, span, hint,
                                                          code="syntax", message_cn=cn,
                                                          hint_cn=hint_cn))
