@@ -19,13 +19,25 @@ def shipped_name(path: Path) -> str:
     return path.relative_to(SETS).as_posix()
 
 
-def run_cli(*args, cwd=None, input=None):
-    """Run indicator-eval as a real subprocess (the installed console script's module)."""
-    env = dict(os.environ)
-    env.pop("INDICATOR_DEBUG", None)
+def run_cli(*args, cwd=None, input=None, env=None):
+    """Run indicator-eval as a real subprocess (the installed console script's module).
+
+    Messages follow the locale: the run is in a neutral one (C.UTF-8, no INDICATOR_LANG)
+    unless ``env`` says otherwise, so tests read the same words on every machine."""
+    env = dict(neutral_environment(), **(env or {}))
     return subprocess.run([sys.executable, "-m", "indicator_dsl", *map(str, args)],
                           capture_output=True, text=True, cwd=cwd or ROOT, env=env,
                           input=input, timeout=120)
+
+
+def neutral_environment() -> dict:
+    """This process's environment without what would change indicator-eval's language or
+    show tracebacks."""
+    env = dict(os.environ)
+    for name in ("INDICATOR_DEBUG", "INDICATOR_LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        env.pop(name, None)
+    env["LANG"] = "C.UTF-8"
+    return env
 
 
 @pytest.fixture

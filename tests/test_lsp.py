@@ -18,7 +18,7 @@ from indicator_dsl.formatter import format_text
 from indicator_dsl.parser import parse
 
 from indicator_dsl.modules import library_dir
-from conftest import ROOT, run_cli
+from conftest import ROOT, neutral_environment, run_cli
 
 SEED = ROOT / "indicator_sets/yunnan/kunming-dongchuan/2020/spring-festival.ind"
 XIZANG = ROOT / "indicator_sets/xizang/nyingchi/2024/hardship-aid-matching.ind"
@@ -32,9 +32,8 @@ TIMEOUT = 60
 class Client:
     """A minimal LSP client: one server process, framed JSON-RPC both ways."""
 
-    def __init__(self, cwd=ROOT):
-        env = dict(os.environ)
-        env.pop("INDICATOR_DEBUG", None)
+    def __init__(self, cwd=ROOT, env=None):
+        env = dict(neutral_environment(), **(env or {}))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "indicator_dsl", "lsp"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env)
@@ -790,7 +789,8 @@ vim.cmd("qa!")
     done = subprocess.run(
         ["nvim", "--headless", "--clean", "-c", f"let g:indicator_lsp_cmd = {command}",
          "-c", f"luafile {EDITORS / 'nvim' / 'indicator.lua'}", "-c", f"edit {target}",
-         "-c", f"luafile {probe}"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+         "-c", f"luafile {probe}"], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        env=neutral_environment())
     assert out.is_file(), done.stdout + done.stderr
     result = json.loads(out.read_text(encoding="utf-8"))
     assert result["filetype"] == "indicator"

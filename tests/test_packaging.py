@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, neutral_environment
 
 COUNTY = '''extends "national/2020/self-evaluation.ind"
 set "某县项目支出绩效自评"
@@ -44,7 +44,8 @@ def installed(tmp_path_factory):
 
 
 def _run(exe, *args, cwd):
-    env = {k: v for k, v in os.environ.items() if k not in ("INDICATOR_PATH", "PYTHONPATH")}
+    env = {k: v for k, v in neutral_environment().items()
+           if k not in ("INDICATOR_PATH", "PYTHONPATH")}
     return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True,
                           cwd=cwd, env=env, timeout=300)
 
@@ -103,7 +104,8 @@ def test_installed_package_serves_the_web_app(installed, tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if k not in ("INDICATOR_PATH", "PYTHONPATH")}
+    env = {k: v for k, v in neutral_environment().items()
+           if k not in ("INDICATOR_PATH", "PYTHONPATH")}
     proc = subprocess.Popen([str(exe), "serve", str(tmp_path), "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=tmp_path, env=env)

@@ -20,7 +20,7 @@ from indicator_dsl import load_facts, load_set, loads_facts
 from web_support import (ROOT, SEED, SEED_FACTS, SEED_ID, SETS, Server, multipart, post_state,
                          request, state_for)
 
-from conftest import run_cli
+from conftest import neutral_environment, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -131,18 +131,25 @@ def test_a_bad_value_is_marked_at_its_field_with_the_cli_message(app, tmp_path):
     bad.write_text(SEED_FACTS.read_text(encoding="utf-8").replace("visited: 18381",
                                                                    "visited: 2.5"),
                    encoding="utf-8")
-    cli = run_cli("eval", SEED, bad)
+    # The page speaks Chinese: the message `indicator-eval --lang zh` prints, the English
+    # one beside it.
+    cli = run_cli("--lang", "zh", "eval", SEED, bad)
     assert cli.returncode == 4
-    assert f"error: {messages[0]['message']}" in cli.stderr
-    assert messages[0]["message"] == "C114: fact 'visited' must be a whole number of at " \
-                                     "least 0, not 2.5"
+    assert f"错误：{messages[0]['message']}" in cli.stderr
+    assert messages[0]["message"].startswith("C114：") and "2.5" in messages[0]["message"]
+    english = run_cli("--lang", "en", "eval", SEED, bad)
+    assert english.returncode == 4 and f"error: {messages[0]['en']}" in english.stderr
+    assert messages[0]["en"] == "C114: fact 'visited' must be a whole number of at " \
+                                "least 0, not 2.5"
 
 
 def test_a_shared_fact_error_is_shown_once_per_reader(app):
     view = evaluate(app, state_for(SEED_FACTS, edits={"budget": {"text": "abc"}}))
-    messages = [m["message"] for m in view["field_errors"]["budget"]]
+    messages = [m["en"] for m in view["field_errors"]["budget"]]
     assert len(messages) == 2 and messages[0].startswith("B13: fact 'budget'") and \
         messages[1].startswith("C1115: fact 'budget'")
+    shown = [m["message"] for m in view["field_errors"]["budget"]]
+    assert shown[0].startswith("B13：") and shown[1].startswith("C1115：")
 
 
 def test_still_needed_most_points_at_stake_first(app):
@@ -180,11 +187,12 @@ def test_a_broken_upload_is_reported_and_not_adopted(app):
     broken = b"name: x\nindicators:\n  C114: {visited: 3\n"
     view = evaluate(app, state_for(data=broken, name="broken.yaml"))
     (message,) = view["source_error"]
-    assert "broken YAML" in message["text"] and message["location"].startswith("broken.yaml:")
+    assert "YAML 格式有误" in message["text"] and message["location"].startswith("broken.yaml:")
+    assert "broken YAML" in message["en"]
     cli_file = ROOT / "tests" / "_broken_web.yaml"
     try:
         cli_file.write_bytes(broken)
-        cli = run_cli("eval", SEED, cli_file)
+        cli = run_cli("--lang", "zh", "eval", SEED, cli_file)
     finally:
         cli_file.unlink()
     assert message["message"] in cli.stderr
@@ -434,12 +442,12 @@ def test_set_with_errors_shows_every_problem(tmp_path):
         assert "有 " in request(url + "/")[2].decode("utf-8")
         status, _h, body = request(url + "/s/f/bad.ind")
         page = body.decode("utf-8")
-        cli = run_cli("check", tmp_path / "bad.ind")
+        cli = run_cli("--lang", "zh", "check", tmp_path / "bad.ind")
         assert status == 422 and "有错误" in page
-        first = [line for line in cli.stderr.splitlines() if ": error: " in line][0]
+        first = [line for line in cli.stderr.splitlines() if ": 错误：" in line][0]
         import html
 
-        assert html.escape(first.split(": error: ")[1], quote=False) in page
+        assert html.escape(first.split(": 错误：")[1], quote=False) in page
 
 
 # --------------------------------------------------------------- documentation
@@ -467,7 +475,8 @@ def test_documentation_shows_overrides_and_imports(app):
     set_id = "f/yunnan/kunming-wuhua/2023/hardship-aid.ind"
     page = request(f"{app}/s/{set_id}/doc/B1")[2].decode("utf-8")
     origins = load_set(SETS / set_id[2:]).checked.origins["B1"]
-    assert origins and all(o in page for o in origins)
+    # In Chinese, as the page is: “分值来自 hardship-aid.ind:12”.
+    assert origins and all(o.cn in page and "来自" in o.cn for o in origins)
     assert "national/2020/self-evaluation.ind" in page and "标准库" in page
 
 
@@ -521,7 +530,7 @@ def test_serve_says_what_to_install_when_the_web_packages_are_missing():
     code = ("import sys; sys.modules['starlette'] = None; sys.modules['uvicorn'] = None; "
             "from indicator_dsl.cli import main; sys.exit(main(['serve', '.']))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=ROOT, timeout=60)
+                            cwd=ROOT, timeout=60, env=neutral_environment())
     assert result.returncode == 2
     assert "starlette, uvicorn not installed" in result.stderr
     assert "pip install starlette uvicorn python-multipart" in result.stderr

@@ -141,15 +141,15 @@ def test_fill_seed_001_change_a_fact_reload_and_download(browser, app, shots, pa
         expected.by_code()["C114"].explanation
     assert str(expected.total) != "96.4"
 
-    # A bad value: marked at its field with the command line's message.
+    # A bad value: marked at its field with the command line's message, in Chinese.
     type_into(page, "indicators.C114.visited", "2.5")
     page.wait_for_selector('.field.invalid[data-path="indicators.C114.visited"]')
     shown = field(page, "indicators.C114.visited").locator(".error .message").inner_text()
     bad = tmp_path / "bad.yaml"
     bad.write_text(full.replace("visited: 17000", "visited: 2.5"), encoding="utf-8")
-    cli = run_cli("eval", SEED, bad)
-    assert shown == "C114: fact 'visited' must be a whole number of at least 0, not 2.5"
-    assert f"error: {shown}" in cli.stderr
+    cli = run_cli("--lang", "zh", "eval", SEED, bad)
+    assert shown.startswith("C114：") and "应为不小于0的整数，而不是2.5" in shown
+    assert f"错误：{shown}" in cli.stderr
     assert page.inner_text("#total") == "—"
     assert page.inner_text('[data-score="C114"]') == "无法评分"
     page.locator("#ind-C114").screenshot(path=str(shots / "bad-value.png"))
@@ -162,10 +162,10 @@ def test_fill_seed_001_change_a_fact_reload_and_download(browser, app, shots, pa
     page.set_input_files("#facts-file", str(broken))
     page.wait_for_selector("#source-error:not([hidden])")
     message = page.inner_text("#source-error")
-    cli = run_cli("eval", SEED, broken)
-    assert "无法读取上传的文件" in message and "broken YAML" in message
-    cli_line = [line for line in cli.stderr.splitlines() if "error:" in line][0]
-    assert cli_line.split(": error: ")[1] in message
+    cli = run_cli("--lang", "zh", "eval", SEED, broken)
+    assert "无法读取上传的文件" in message and "YAML 格式有误" in message
+    cli_line = [line for line in cli.stderr.splitlines() if "错误：" in line][0]
+    assert cli_line.split(": 错误：")[1] in message
     assert page.inner_text("#total") == str(expected.total)
 
     # Reload: the typed facts are still there.

@@ -24,7 +24,8 @@ import attrs
 
 from . import intervals as iv
 from . import nodes as n
-from .errors import ERROR, WARNING, Diagnostic, SetError, SourceText, did_you_mean
+from .errors import (ERROR, WARNING, Bilingual, Diagnostic, SetError, SourceText, cn_of,
+                     did_you_mean)
 from .intervals import Bounds, RealSet
 from .numbers import CONTEXT, plain, round_half_up
 
@@ -34,6 +35,18 @@ DEFAULT_LEAF_STEP = Decimal("0.01")
 
 # Keywords a misspelt clause most likely meant (`els -> 0` reads as a fact named els).
 _CLAUSE_KEYWORDS = ("else", "full", "weight", "floor", "cap", "each", "per")
+
+# What a rule's parts must be, for the type messages: (English, Chinese).
+_CONDITION = Bilingual("a condition", "条件")
+_SCORE = Bilingual("a score", "得分")
+_COUNT = Bilingual("a count", "项数")
+_CHANGE = Bilingual("a score change", "每档（每项）加减的分数")
+_BASE = Bilingual("a base score", "起点得分")
+_BOUND = Bilingual("a score bound", "得分上下限")
+_STEP_SIZE = Bilingual("a step size", "档距")
+_REFERENCE = Bilingual("a reference value", "参照值")
+_STEP_SUBJECT = Bilingual("a step's subject", "按档计分的比较对象")
+_REQUIRE = Bilingual("a `require`", "`要求` 的条件")
 
 # name: (min args, max args or None, argument type, result type)
 FUNCTIONS = {
@@ -241,12 +254,22 @@ class _Checker:
         self.rule_defs = {d.name: d for d in setfile.rule_defs}
         self._in_definition = False
 
-    # --- reporting
-    def error(self, message, span, hint=None, code=None):
-        self.diagnostics.append(self.source.diagnostic(ERROR, message, span, hint, code))
+    # --- reporting: every message in English and in Chinese (``cn``, ``hint_cn``; the
+    # message sweep of tests/test_messages.py finds a call without them)
+    def error(self, message, span, hint=None, code=None, *, cn=None, hint_cn=None):
+        self.diagnostics.append(self.source.diagnostic(ERROR, message, span, hint, code,
+                                                       cn, hint_cn))
 
-    def warn(self, message, span, hint=None, code=None):
-        self.diagnostics.append(self.source.diagnostic(WARNING, message, span, hint, code))
+    def warn(self, message, span, hint=None, code=None, *, cn=None, hint_cn=None):
+        self.diagnostics.append(self.source.diagnostic(WARNING, message, span, hint, code,
+                                                       cn, hint_cn))
+
+    def _quote(self, expr) -> str:
+        """An expression as the Chinese messages quote it: in the file's own keywords."""
+        from .formatter import format_expr, spelled
+
+        with spelled(self.file.spelling or "en"):
+            return format_expr(expr)
 
     # --- driver
     def run(self) -> CheckedSet:
@@ -261,18 +284,26 @@ class _Checker:
         roots = [self._build(node, None, self.root_scope, 1) for node in self.file.indicators]
         if not roots and not (self.file.rule_defs or self.file.lets):
             self.error("the set has no indicators", None,
-                       'add at least one, e.g.  C1 "名称" weight 5: matched -> full; else -> 0')
+                       'add at least one, e.g.  C1 "名称" weight 5: matched -> full; else -> 0',
+                       cn="指标体系中没有任何指标",
+                       hint_cn='请至少写一个指标，如  C1 "名称" 权重 5: 匹配 -> 满分; 否则 -> 不得分')
         top_sum = sum((r.weight for r in roots), Decimal(0))
         total = total_declared if total_declared is not None else top_sum
         if total_declared is not None and roots and top_sum != total_declared:
             self.error(f"the top-level weights add up to {plain(top_sum)}, not the declared "
                        f"total {plain(total_declared)}", header.spans.get("total"),
-                       "; ".join(f"{r.code} {plain(r.weight)}" for r in roots), code="weights")
+                       "; ".join(f"{r.code} {plain(r.weight)}" for r in roots), code="weights",
+                       cn=f"一级指标分值合计为 {plain(top_sum)}，不等于总分 {plain(total_declared)}",
+                       hint_cn="各一级指标的分值：" +
+                       "；".join(f"{r.code} {plain(r.weight)}" for r in roots) +
+                       "。请修改某个一级指标的分值或总分")
         steps = {r.target: r.step for r in header.rounding}
         for i, r in enumerate(header.rounding):
             if r.target in [x.target for x in header.rounding[:i]]:
                 self.error(f"`round {r.target}` is given twice", r.span,
-                           "keep one rounding step for each of leaves, groups and total")
+                           "keep one rounding step for each of leaves, groups and total",
+                           cn=f"`保留 {_ROUND_TARGET_CN.get(r.target, r.target)}` 写了两次",
+                           hint_cn="末级、上级和总分各只写一个取舍精度")
         leaf_step = steps.get("leaves", DEFAULT_LEAF_STEP)
         group_step = steps.get("groups", leaf_step)
         self._leaf_step = leaf_step
@@ -318,23 +349,34 @@ class _Checker:
                 hi = self._constant(decl.domain.high)
                 if lo is None or hi is None:
                     self.error("a fact's range must be written with numbers", decl.domain.span,
-                               "e.g. fact rate: percent in [0%, 200%]")
+                               "e.g. fact rate: percent in [0%, 200%]",
+                               cn="数据的取值范围须用数字写出",
+                               hint_cn="如 数据 执行率: 百分比 在 [0%, 200%]")
                 elif lo > hi:
                     self.error(f"the range starts above its end ({plain(lo)} > {plain(hi)})",
-                               decl.domain.span)
+                               decl.domain.span, "write the lower end first",
+                               cn=f"取值范围的起点大于终点（{plain(lo)} > {plain(hi)}）",
+                               hint_cn="请先写下限，再写上限")
                 else:
                     domain = iv.Interval(lo, hi, decl.domain.low_closed, decl.domain.high_closed)
                 if decl.type.kind in ("bool", "level", "text"):
                     self.error(f"a {decl.type.kind} fact cannot have a numeric range",
-                               decl.domain.span)
+                               decl.domain.span, "remove the range",
+                               cn=f"{_KIND_CN.get(decl.type.kind, decl.type.kind)}类型的数据"
+                                  "不能有数值范围",
+                               hint_cn="请删去取值范围")
                     domain = None
             for name in decl.names:
                 if name in scope.names:
                     self.error(f"{name!r} is declared twice here", decl.span,
-                               "declare each fact once per scope")
+                               "declare each fact once per scope",
+                               cn=f"数据“{name}”在这里声明了两次",
+                               hint_cn="同一层级中每个数据只声明一次")
                     continue
                 if name in FUNCTIONS:
-                    self.error(f"{name!r} is a function and cannot name a fact", decl.span)
+                    self.error(f"{name!r} is a function and cannot name a fact", decl.span,
+                               "choose another name", cn=f"“{name}”是函数名，不能用作数据名",
+                               hint_cn="请换一个名称")
                     continue
                 info = FactInfo(name, decl.type.kind, decl.label, decl.type.unit,
                                 decl.type.levels, domain, True, decl.span)
@@ -344,10 +386,14 @@ class _Checker:
         for let in lets:
             if let.name in scope.names:
                 self.error(f"{let.name!r} is defined twice here", let.span,
-                           "give the second value another name")
+                           "give the second value another name",
+                           cn=f"中间值“{let.name}”在这里定义了两次",
+                           hint_cn="请给第二个中间值换一个名称")
                 continue
             if let.name in FUNCTIONS:
-                self.error(f"{let.name!r} is a function and cannot be redefined", let.span)
+                self.error(f"{let.name!r} is a function and cannot be redefined", let.span,
+                           "choose another name", cn=f"“{let.name}”是函数名，不能重新定义",
+                           hint_cn="请换一个名称")
                 continue
             scope.names[let.name] = LetInfo(let, scope)
 
@@ -364,8 +410,11 @@ class _Checker:
         if node.code in self.by_code:
             first = self.by_code[node.code].span
             where = f" (first at line {first.line})" if first else ""
+            where_cn = f"（第一次在第 {first.line} 行）" if first else ""
             self.error(f"indicator code {node.code} is used twice{where}", node.span,
-                       "every indicator needs its own code", code="duplicate")
+                       "every indicator needs its own code", code="duplicate",
+                       cn=f"指标编码 {node.code} 用了两次{where_cn}",
+                       hint_cn="每个指标须有自己的编码")
         else:
             self.by_code[node.code] = checked
         checked.children = [self._build(child, checked, scope, depth + 1)
@@ -375,26 +424,41 @@ class _Checker:
             if node.rule is not None or node.points:
                 self.error(f"{node.code} has child indicators and its own rule", node.span,
                            "a group's score is the sum of its children; move the rule into a "
-                           "leaf", code="structure")
+                           "leaf", code="structure",
+                           cn=f"{node.code} 既有下级指标，又有自己的评分规则",
+                           hint_cn="上级指标的得分是下级指标得分之和；请把规则移到某个末级指标中")
             if node.bonus:
-                self.error(f"`bonus` applies to leaves; {node.code} is a group", node.span)
+                self.error(f"`bonus` applies to leaves; {node.code} is a group", node.span,
+                           "mark the leaf that carries the bonus points",
+                           cn=f"`加分项` 只用于末级指标，{node.code} 是上级指标",
+                           hint_cn="请标记在带加分的末级指标上")
             total = sum((c.weight for c in checked.children), Decimal(0))
             if total != weight:
                 parts = " + ".join(plain(c.weight) for c in checked.children)
                 self.error(f"the weights of {node.code}'s children add up to {plain(total)} "
                            f"({parts}), not {node.code}'s weight {plain(weight)}", node.span,
-                           "fix a child's weight or the group's weight", code="weights")
+                           "fix a child's weight or the group's weight", code="weights",
+                           cn=f"{node.code} 的下级指标分值合计为 {plain(total)}（{parts}），"
+                              f"不等于 {node.code} 的分值 {plain(weight)}",
+                           hint_cn="请修改某个下级指标或上级指标的分值")
         else:
             if node.rule is None and not node.points:
                 self.error(f"{node.code} has no rule", node.span,
                            f"write `{node.code} weight {plain(node.weight.value)}: RULE` or "
-                           "`score: RULE` inside its block", code="structure")
+                           "`score: RULE` inside its block", code="structure",
+                           cn=f"{node.code} 没有评分规则",
+                           hint_cn=f"请写成 `{node.code} 权重 {plain(node.weight.value)}: 规则`，"
+                                   "或在指标块中写 `评分: 规则`")
             if node.rule is not None and node.points:
                 self.error(f"{node.code} has both a rule and points", node.span,
-                           "a leaf scores either by one rule or by the sum of its points")
+                           "a leaf scores either by one rule or by the sum of its points",
+                           cn=f"{node.code} 既有评分规则，又有要点",
+                           hint_cn="末级指标或按一条规则评分，或按各要点得分之和评分，二者选一")
             checked.rule = node.rule
             if weight < 0:
-                self.error(f"{node.code}'s weight is negative", node.weight.span)
+                self.error(f"{node.code}'s weight is negative", node.weight.span,
+                           "a weight is 0 or more", cn=f"{node.code} 的分值是负数",
+                           hint_cn="分值须不小于0")
         return checked
 
     # --- leaves
@@ -407,20 +471,28 @@ class _Checker:
                 if value is None:
                     if ptype is not None:
                         self.error("a point's weight must be a number written in the set "
-                                   "(e.g. 7 or 1/3)", point.weight.span)
+                                   "(e.g. 7 or 1/3)", point.weight.span,
+                                   cn="要点的分值须直接写成数（如 7 或 1/3）",
+                                   hint="write the number itself", hint_cn="请直接写出分值")
                     continue
                 if point.is_share:
                     with _exact():
                         value = value * leaf.weight
                 if value < 0:
-                    self.error(f"point {point.label} has a negative weight", point.span)
+                    self.error(f"point {point.label} has a negative weight", point.span,
+                               "a weight is 0 or more", cn=f"要点{point.label}的分值是负数",
+                               hint_cn="分值须不小于0")
                 total += value
                 rule = self._expand(point.rule, leaf)
                 leaf.points.append(CheckedPoint(point.label, value, rule, point.span))
             weighed = len(leaf.points) == len(leaf.node.points)
             if total.quantize(Decimal("1e-20")) != leaf.weight.quantize(Decimal("1e-20")):
                 self.error(f"the points of {leaf.code} add up to {plain(total)}, not its weight "
-                           f"{plain(leaf.weight)}", leaf.span, code="weights")
+                           f"{plain(leaf.weight)}", leaf.span,
+                           "fix a point's weight or the leaf's weight", code="weights",
+                           cn=f"{leaf.code} 的要点分值合计为 {plain(total)}，不等于它的分值 "
+                              f"{plain(leaf.weight)}",
+                           hint_cn="请修改某个要点或该指标的分值")
             elif weighed:
                 self._snap_shares(leaf)
                 step = self._leaf_step
@@ -437,15 +509,25 @@ class _Checker:
                                   f"{plain(rounded)}, not {plain(leaf.weight)}", leaf.span,
                                   (f"give the points the weights {shown}, which add up to "
                                    f"{plain(leaf.weight)}, or round leaves more finely")
-                                  if shown else "round leaves more finely", code="points")
+                                  if shown else "round leaves more finely", code="points",
+                                  cn=f"{leaf.code} 的要点分值不是末级取舍精度 {plain(step)} 的整数倍："
+                                     f"各要点都得满分时合计 {plain(rounded)}，不是 "
+                                     f"{plain(leaf.weight)}",
+                                  hint_cn=(f"请把各要点的分值改为 {shown}（合计 "
+                                           f"{plain(leaf.weight)}），或把末级取舍精度改细")
+                                  if shown else "请把末级取舍精度改细")
             for point in leaf.points:
                 self._check_rule(point.rule, leaf, point.weight,
                                  Scope(leaf.scope, f"{leaf.code}/{point.label}"),
-                                 f"point {point.label} of {leaf.code}")
+                                 Bilingual(f"point {point.label} of {leaf.code}",
+                                           f"{leaf.code} 的要点{point.label}"))
             labels = [p.label for p in leaf.node.points]
             for label in set(labels):
                 if labels.count(label) > 1:
-                    self.error(f"point {label} appears twice in {leaf.code}", leaf.span)
+                    self.error(f"point {label} appears twice in {leaf.code}", leaf.span,
+                               "give each point its own label",
+                               cn=f"要点{label}在 {leaf.code} 中出现了两次",
+                               hint_cn="每个要点须有自己的编号")
         elif leaf.rule is not None:
             leaf.rule = self._expand(leaf.rule, leaf)
             self._check_rule(leaf.rule, leaf, leaf.weight, Scope(leaf.scope, leaf.code),
@@ -477,7 +559,10 @@ class _Checker:
                 if len(value.args) != len(definition.params):
                     self.error(f"rule {value.func} takes {len(definition.params)} values "
                                f"({', '.join(definition.params)}), {len(value.args)} given",
-                               value.span)
+                               value.span, f"write {value.func}({', '.join(definition.params)})",
+                               cn=f"规则 {value.func} 需要 {len(definition.params)} 个值"
+                                  f"（{'、'.join(definition.params)}），这里给了 {len(value.args)} 个",
+                               hint_cn=f"请写成 {value.func}({', '.join(definition.params)})")
                     return rule
                 mapping = dict(zip(definition.params, value.args))
                 return _substitute(definition.rule, mapping)
@@ -492,7 +577,10 @@ class _Checker:
         for clause in rule.clauses:
             if isinstance(clause, n.Let):
                 if clause.name in scope.names:
-                    self.error(f"{clause.name!r} is defined twice in this rule", clause.span)
+                    self.error(f"{clause.name!r} is defined twice in this rule", clause.span,
+                               "give the second value another name",
+                               cn=f"中间值“{clause.name}”在这条规则中定义了两次",
+                               hint_cn="请给第二个中间值换一个名称")
                 else:
                     scope.names[clause.name] = LetInfo(clause, scope)
                 continue
@@ -504,9 +592,11 @@ class _Checker:
                     line = decided_by.span.line if decided_by.span else "?"
                     self.error("this clause can never apply: the clause before it "
                                f"(line {line}) always gives the score", clause.span,
-                               "remove it, or put it before that clause", code="unreachable")
+                               "remove it, or put it before that clause", code="unreachable",
+                               cn=f"这一条款永远不会用到：它前面的条款（第 {line} 行）总会给出得分",
+                               hint_cn="请删去它，或把它移到那一条款之前")
             if isinstance(clause, n.Guarded):
-                self._expect(clause.condition, BOOL, scope, leaf, "a condition")
+                self._expect(clause.condition, BOOL, scope, leaf, _CONDITION)
                 self._outcome(clause.outcome, scope, leaf)
                 guards.append(clause)
             elif isinstance(clause, n.Otherwise):
@@ -515,7 +605,7 @@ class _Checker:
             elif isinstance(clause, n.Result):
                 if isinstance(clause.value, n.Call) and clause.value.func in self.rule_defs:
                     pass
-                self._expect(clause.value, NUMBER, scope, leaf, "a score")
+                self._expect(clause.value, NUMBER, scope, leaf, _SCORE)
                 decided_by = decided_by or clause
             elif isinstance(clause, n.Step):
                 self._check_step(clause, guards, scope, leaf)
@@ -524,22 +614,25 @@ class _Checker:
             elif isinstance(clause, n.Published):
                 decided_by = decided_by or clause
             elif isinstance(clause, n.Each):
-                self._expect(clause.count, NUMBER, scope, leaf, "a count")
-                self._expect(clause.delta, NUMBER, scope, leaf, "a score change")
+                self._expect(clause.count, NUMBER, scope, leaf, _COUNT)
+                self._expect(clause.delta, NUMBER, scope, leaf, _CHANGE)
                 self._check_percent_delta(clause.delta, weight)
                 if clause.base is not None:
-                    self._expect(clause.base, NUMBER, scope, leaf, "a base score")
+                    self._expect(clause.base, NUMBER, scope, leaf, _BASE)
                 decided_by = decided_by or clause
             elif isinstance(clause, (n.Floor, n.Cap, n.DeductAtMost)):
-                self._expect(clause.value, NUMBER, scope, leaf, "a score bound")
+                self._expect(clause.value, NUMBER, scope, leaf, _BOUND)
             elif isinstance(clause, n.Flag):
-                self._expect(clause.condition, BOOL, scope, leaf, "a condition")
+                self._expect(clause.condition, BOOL, scope, leaf, _CONDITION)
             elif isinstance(clause, n.Expect):
                 self._expect(n.Name(clause.name, span=clause.span), NUMBER, scope, leaf,
-                             f"`expect {clause.property} in …`'s subject")
+                             Bilingual(f"`expect {clause.property} in …`'s subject",
+                                       f"`承诺 {_PROPERTY_CN.get(clause.property)}` 的数据"))
         if deciding == 0:
             self.error(f"the rule of {what} has no clause that gives a score", rule.span,
-                       "add e.g. `cond -> full; else -> 0`", code="structure")
+                       "add e.g. `cond -> full; else -> 0`", code="structure",
+                       cn=f"{cn_of(what)} 的规则中没有给出得分的条款",
+                       hint_cn="请加上如 `条件 -> 满分; 否则 -> 不得分` 的条款")
             return
         self._check_steps_reach(rule, scope, leaf, weight)
         bands_ok = self._check_bands(rule, scope, leaf, decided_by is not None, what)
@@ -549,40 +642,52 @@ class _Checker:
     def _outcome(self, outcome, scope, leaf):
         if isinstance(outcome, n.NotApplicable):
             return
-        self._expect(outcome, NUMBER, scope, leaf, "a score")
+        self._expect(outcome, NUMBER, scope, leaf, _SCORE)
 
     def _check_step(self, step: n.Step, guards, scope, leaf):
-        self._expect(step.size, NUMBER, scope, leaf, "a step size")
-        self._expect(step.delta, NUMBER, scope, leaf, "a score change")
+        self._expect(step.size, NUMBER, scope, leaf, _STEP_SIZE)
+        self._expect(step.delta, NUMBER, scope, leaf, _CHANGE)
         if step.reference is not None:
-            self._expect(step.reference, NUMBER, scope, leaf, "a reference value")
+            self._expect(step.reference, NUMBER, scope, leaf, _REFERENCE)
         if step.base is not None:
-            self._expect(step.base, NUMBER, scope, leaf, "a base score")
+            self._expect(step.base, NUMBER, scope, leaf, _BASE)
         size = self._constant(step.size)
         if size is not None and size <= 0:
-            self.error("a step size must be above 0", step.size.span)
+            self.error("a step size must be above 0", step.size.span,
+                       "e.g. per 5% below -> -0.1", cn="档距须大于0",
+                       hint_cn="如 每低于 5% -> 扣 0.1")
         if step.subject is not None:
-            self._expect(step.subject, NUMBER, scope, leaf, "a step's subject")
+            self._expect(step.subject, NUMBER, scope, leaf, _STEP_SUBJECT)
         if step.direction == "around" and step.base is None:
             self.error("`per … around` needs the score at the reference: `from BASE`",
                        step.span, f"e.g. `per {self._describe(step.size)} around "
                        f"{self._describe(step.reference) if step.reference else 'REF'} -> 0.05 "
-                       "from 5; floor 0; cap full`", code="step")
+                       "from 5; floor 0; cap full`", code="step",
+                       cn="`每高（低）` 须写明等于参照值时的得分：`从 起点`",
+                       hint_cn=f"如 `比 {self._quote(step.reference) if step.reference else '参照值'} "
+                               f"每高（低） {self._quote(step.size)} -> 加 0.05 从 5; 扣完为止; "
+                               "加满为止`")
         subject = step_subject(guards, step.direction, step.subject)
         if subject is None:
             self.error(f"`per … {step.direction}` needs a subject: the value whose distance is "
                        "counted", step.span,
                        "put a comparison before it, e.g. `rate >= 95% -> full; per 1% below "
                        "-> -0.1`, or write it first: `rate per 1% below 95% -> -0.1`",
-                       code="step")
+                       code="step",
+                       cn=f"按档计分（{_DIRECTION_CN[step.direction]}）须有比较对象：按哪个值"
+                          "与参照值的差距计档",
+                       hint_cn="请在它前面写一个比较，如 `执行率 >= 95% -> 满分; 每低于 1% -> 扣 0.1`，"
+                               "或把比较对象写在前面：`执行率 比 95% 每低于 1% -> 扣 0.1`")
         elif step.reference is None and subject[1] is None:
             self.error(f"`per … {step.direction}` needs a reference value", step.span,
                        f"write it after `{step.direction}`, e.g. `per 1% {step.direction} 95%`",
-                       code="step")
+                       code="step",
+                       cn=f"按档计分（{_DIRECTION_CN[step.direction]}）须有参照值",
+                       hint_cn=f"请用“比”写明参照值，如 `比 95% {_DIRECTION_CN[step.direction]} 1% -> …`")
 
     def _check_requires(self, requires, scope: Scope, owner: CheckedIndicator):
         for require in requires:
-            self._expect(require.condition, BOOL, scope, owner, "a `require`")
+            self._expect(require.condition, BOOL, scope, owner, _REQUIRE)
 
     def _check_percent_delta(self, delta, weight: Decimal):
         """`-1%` as a deduction is 0.01 points, which is what 「扣1%」 means only on a weight
@@ -600,7 +705,11 @@ class _Checker:
         self.warn(f"`{written}` {verb} {plain(abs(value))} points per step, not {share} of the "
                   f"weight {plain(weight)} ({plain(abs(meant))} points)", delta.span,
                   f"for 「{cn}权重的{share}」 write `{written} of weight`; for points write "
-                  f"`{plain(value)}`", code="step-percent")
+                  f"`{plain(value)}`", code="step-percent",
+                  cn=f"`{self._quote(delta)}` 每档{cn} {plain(abs(value))} 分，不是分值 "
+                     f"{plain(weight)} 的{share}（{plain(abs(meant))} 分）",
+                  hint_cn=f"「{cn}权重的{share}」请写 `{cn}权重的{share}`；按分数{cn}请写 "
+                          f"`{cn} {plain(abs(value))}`")
 
     def _check_steps_reach(self, rule: n.Rule, scope, leaf, weight: Decimal):
         """A ``per`` clause whose subject, where the clause is reached, can never be on
@@ -647,11 +756,19 @@ class _Checker:
         start = subject.hi if step.direction == "below" else subject.lo
         suggestion = fmt(start) if start.is_finite() else "…"
         size = self._describe(step.size)
+        origin_cn = "" if step.reference is not None or guard is None else (
+            f"（取自条件 `{self._quote(guard.condition)}`"
+            f"{'，第 ' + str(guard.condition.span.line) + ' 行' if guard.condition.span else ''}）")
+        side_cn = {"below": "低于", "above": "高于", "off": "偏离"}[step.direction]
         self.error(f"this `per … {step.direction}` clause can never change the score: where "
                    f"it is reached, {self._describe(subject_expr)} is within {where}, never "
                    f"{side} its reference {ref}{origin}", step.span,
                    f"name the value counting starts from: `per {size} {step.direction} "
-                   f"{suggestion} -> …`", code="step")
+                   f"{suggestion} -> …`", code="step",
+                   cn=f"这一按档条款永远不会改变得分：用到它时，{self._quote(subject_expr)} 在 "
+                      f"{where} 之内，不会{side_cn}参照值 {ref}{origin_cn}",
+                   hint_cn=f"请写明从哪个值开始计档：`比 {suggestion} "
+                           f"{_DIRECTION_CN[step.direction]} {self._quote(step.size)} -> …`")
 
     # --- types
     def _expect(self, expr, expected, scope, leaf, what):
@@ -659,7 +776,10 @@ class _Checker:
         if got is not None and got != expected:
             self.error(f"{what} must be {_type_name(expected)}, but this is "
                        f"{_type_name(got)}", expr.span, _type_hint(expected, got),
-                       code="type")
+                       code="type",
+                       cn=f"{cn_of(what)}应为{_type_name_cn(expected)}，但这里是一个"
+                          f"{_type_name_cn(got)}",
+                       hint_cn=_type_hint_cn(expected, got))
 
     def _type(self, expr, scope: Scope, leaf, expected=None) -> Optional[str]:
         """The type of an expression, or None after reporting an error inside it."""
@@ -677,7 +797,8 @@ class _Checker:
             t = self._type(expr.operand, scope, leaf, NUMBER)
             if t not in (None, NUMBER):
                 self.error(f"'{expr.op}' needs a number, not {_type_name(t)}", expr.span,
-                           code="type")
+                           code="type",
+                           cn=f"“{expr.op}”需要数值，但这里是一个{_type_name_cn(t)}")
                 return None
             return t and NUMBER
         if isinstance(expr, n.Binary):
@@ -688,12 +809,15 @@ class _Checker:
                     ok = False
                 elif t != NUMBER:
                     self.error(f"'{expr.op}' needs numbers, but this is {_type_name(t)}",
-                               side.span, _type_hint(NUMBER, t), code="type")
+                               side.span, _type_hint(NUMBER, t), code="type",
+                               cn=f"“{_op_cn(expr.op)}”需要数值，但这里是一个{_type_name_cn(t)}",
+                               hint_cn=_type_hint_cn(NUMBER, t))
                     ok = False
             if ok and expr.op == "/":
                 d = self._constant(expr.right)
                 if d is not None and d == 0:
-                    self.error("division by zero", expr.right.span, code="type")
+                    self.error("division by zero", expr.right.span, code="type",
+                               cn="除数为0")
             return NUMBER if ok else None
         if isinstance(expr, n.Compare):
             return self._compare_type(expr, scope, leaf)
@@ -703,28 +827,35 @@ class _Checker:
             for side, t in ((expr.left, a), (expr.right, b)):
                 if t is not None and t != BOOL:
                     self.error(f"'{expr.op}' joins conditions, but this is {_type_name(t)}",
-                               side.span, _type_hint(BOOL, t), code="type")
+                               side.span, _type_hint(BOOL, t), code="type",
+                               cn=f"“{_op_cn(expr.op)}”连接的是条件，但这里是一个{_type_name_cn(t)}",
+                               hint_cn=_type_hint_cn(BOOL, t))
             return BOOL
         if isinstance(expr, n.Not):
             t = self._type(expr.operand, scope, leaf, BOOL)
             if t is not None and t != BOOL:
                 self.error(f"'not' needs a condition, but this is {_type_name(t)}",
-                           expr.operand.span, _type_hint(BOOL, t), code="type")
+                           expr.operand.span, _type_hint(BOOL, t), code="type",
+                           cn=f"“非”后面应是条件，但这里是一个{_type_name_cn(t)}",
+                           hint_cn=_type_hint_cn(BOOL, t))
             return BOOL
         if isinstance(expr, n.InInterval):
             t = self._type(expr.subject, scope, leaf, NUMBER)
             if t is not None and t != NUMBER:
                 self.error(f"only numbers lie in ranges, but this is {_type_name(t)}",
-                           expr.subject.span, code="type")
+                           expr.subject.span, code="type",
+                           cn=f"只有数值才能落在区间内，但这里是一个{_type_name_cn(t)}")
             for end in (expr.interval.low, expr.interval.high):
                 t = self._type(end, scope, leaf, NUMBER)
                 if t is not None and t != NUMBER:
                     self.error(f"a range's ends must be numbers, not {_type_name(t)}", end.span,
-                               code="type")
+                               code="type", cn=f"区间的端点应为数值，但这里是一个{_type_name_cn(t)}")
             lo, hi = self._constant(expr.interval.low), self._constant(expr.interval.high)
             if lo is not None and hi is not None and lo > hi:
                 self.error(f"the range starts above its end ({plain(lo)} > {plain(hi)})",
-                           expr.interval.span, "write the lower end first")
+                           expr.interval.span, "write the lower end first",
+                           cn=f"区间的起点大于终点（{plain(lo)} > {plain(hi)}）",
+                           hint_cn="请先写下限，再写上限")
             return BOOL
         if isinstance(expr, n.Call):
             return self._call_type(expr, scope, leaf)
@@ -739,7 +870,7 @@ class _Checker:
         if isinstance(binding, LetInfo):
             if binding.checking:
                 self.error(f"{expr.name!r} is defined in terms of itself", expr.span,
-                           code="name")
+                           code="name", cn=f"“{expr.name}”的定义用到了它自己")
                 return None
             if binding.type is None:
                 binding.checking = True
@@ -748,11 +879,15 @@ class _Checker:
             return binding.type
         if expr.name in FUNCTIONS:
             self.error(f"{expr.name!r} is a function; call it with (…)", expr.span,
-                       f"e.g. {expr.name}(a, b)", code="name")
+                       f"e.g. {expr.name}(a, b)", code="name",
+                       cn=f"“{expr.name}”是函数，要带括号调用", hint_cn=f"如 `{expr.name}(a, b)`")
             return None
         if expr.name in self.rule_defs:
             self.error(f"{expr.name!r} is a rule; a rule is used as a whole leaf rule",
-                       expr.span, code="name")
+                       expr.span, code="name",
+                       cn=f"“{expr.name}”是规则，只能作为末级指标的整条规则使用",
+                       hint=f"write `CODE weight N: {expr.name}(…)`",
+                       hint_cn=f"请写成 `编码 权重 N: {expr.name}(…)`")
             return None
         if self._in_definition:
             return None  # a rule definition's free names are the using leaf's facts
@@ -762,7 +897,9 @@ class _Checker:
         if suggestion is not None:
             self.error(f"unknown name {expr.name!r}; did you mean {suggestion!r}?", expr.span,
                        f"if {expr.name!r} is a new fact, declare it: fact {expr.name}: number",
-                       code="name")
+                       code="name",
+                       cn=f"未知的名称“{expr.name}”，是否应为“{suggestion}”？",
+                       hint_cn=f"如果“{expr.name}”是新的数据，请先声明：数据 {expr.name}: 数值")
             return None
         kind = "bool" if expected == BOOL else "number"
         info = self.facts.get(expr.name)
@@ -779,11 +916,14 @@ class _Checker:
             return BOOL
         if left != right:
             self.error(f"cannot compare {_type_name(left)} with {_type_name(right)}", expr.span,
-                       _type_hint(left, right), code="type")
+                       _type_hint(left, right), code="type",
+                       cn=f"{_type_name_cn(left)}不能与{_type_name_cn(right)}比较",
+                       hint_cn=_type_hint_cn(left, right))
             return BOOL
         if left in (TEXT, BOOL) and expr.op not in ("==", "!="):
             self.error(f"'{expr.op}' orders numbers; {_type_name(left)} can only be compared "
-                       "with == or !=", expr.span, code="type")
+                       "with == or !=", expr.span, code="type",
+                       cn=f"“{expr.op}”用于比较数值大小；{_type_name_cn(left)}只能用 == 或 != 比较")
         if left == TEXT:
             for name_side, text_side in ((expr.left, expr.right), (expr.right, expr.left)):
                 if isinstance(name_side, n.Name) and isinstance(text_side, n.String):
@@ -795,7 +935,11 @@ class _Checker:
                                    f"{name_side.name}: {', '.join(binding.levels)}",
                                    text_side.span,
                                    f"did you mean {guess!r}?" if guess else
-                                   "add it to the fact's level(…) list", code="type")
+                                   "add it to the fact's level(…) list", code="type",
+                                   cn=f"“{text_side.value}”不是 {name_side.name} 的选项之一："
+                                      f"{'、'.join(binding.levels)}",
+                                   hint_cn=f"是否应为“{guess}”？" if guess else
+                                   "请把它加到该数据的 选项(…) 列表中")
         return BOOL
 
     def _call_type(self, expr: n.Call, scope, leaf) -> Optional[str]:
@@ -803,12 +947,19 @@ class _Checker:
         if spec is None:
             if expr.func in self.rule_defs:
                 self.error(f"rule {expr.func} can only be used as a leaf's whole rule",
-                           expr.span, f"write `CODE weight N: {expr.func}(…)`", code="name")
+                           expr.span, f"write `CODE weight N: {expr.func}(…)`", code="name",
+                           cn=f"规则 {expr.func} 只能作为末级指标的整条规则使用",
+                           hint_cn=f"请写成 `编码 权重 N: {expr.func}(…)`")
                 return None
             guess = did_you_mean(expr.func, list(FUNCTIONS) + list(self.rule_defs))
             self.error(f"unknown function {expr.func!r}" +
                        (f"; did you mean {guess!r}?" if guess else ""), expr.span,
-                       "functions: " + ", ".join(sorted(FUNCTIONS)), code="name")
+                       "functions: " + ", ".join(sorted(FUNCTIONS)), code="name",
+                       cn=f"未知的函数“{expr.func}”" +
+                          (f"，是否应为“{_function_cn(guess, self.file.spelling)}”？"
+                           if guess else ""),
+                       hint_cn="可用的函数：" + "、".join(
+                           _function_cn(f, self.file.spelling) for f in sorted(FUNCTIONS)))
             for arg in expr.args:
                 self._type(arg, scope, leaf, NUMBER)
             return None
@@ -817,8 +968,12 @@ class _Checker:
         if count < low or (high is not None and count > high):
             wanted = str(low) if low == high else (f"{low} or more" if high is None
                                                    else f"{low} to {high}")
+            wanted_cn = f" {low} " if low == high else (f"至少 {low} " if high is None
+                                                        else f" {low} 至 {high} ")
             self.error(f"{expr.func}() takes {wanted} values, {count} given", expr.span,
-                       code="type")
+                       code="type",
+                       cn=f"{_function_cn(expr.func, self.file.spelling)}() 需要{wanted_cn}个值，"
+                          f"这里给了 {count} 个")
         ok = True
         for arg in expr.args:
             t = self._type(arg, scope, leaf, arg_type)
@@ -826,24 +981,33 @@ class _Checker:
                 ok = False
             elif t != arg_type:
                 self.error(f"{expr.func}() needs {_type_name(arg_type)}, but this is "
-                           f"{_type_name(t)}", arg.span, _type_hint(arg_type, t), code="type")
+                           f"{_type_name(t)}", arg.span, _type_hint(arg_type, t), code="type",
+                           cn=f"{_function_cn(expr.func, self.file.spelling)}() 需要"
+                              f"{_type_name_cn(arg_type)}，但这里是一个{_type_name_cn(t)}",
+                           hint_cn=_type_hint_cn(arg_type, t))
                 ok = False
         if expr.func == "ratio" and len(expr.args) == 2:
             d = self._constant(expr.args[1])
             if d == 0:
-                self.error("ratio(…, 0) divides by zero", expr.args[1].span)
+                self.error("ratio(…, 0) divides by zero", expr.args[1].span,
+                           cn=f"`{_function_cn('ratio', self.file.spelling)}(…, 0)` 的除数为0")
         if expr.func == "linear" and len(expr.args) == 3:
             lo, hi = self._constant(expr.args[1]), self._constant(expr.args[2])
             if lo is not None and hi is not None and lo >= hi:
-                self.error("linear(x, lo, hi) needs lo below hi", expr.span)
+                self.error("linear(x, lo, hi) needs lo below hi", expr.span,
+                           cn=f"`{_function_cn('linear', self.file.spelling)}(x, 下限, 上限)` "
+                              "的下限须小于上限")
         if expr.func in ("clamp", "assess") and len(expr.args) == 3:
             lo, hi = self._constant(expr.args[1]), self._constant(expr.args[2])
             if lo is not None and hi is not None and lo > hi:
-                self.error(f"{expr.func}(x, lo, hi) needs lo at or below hi", expr.span)
+                self.error(f"{expr.func}(x, lo, hi) needs lo at or below hi", expr.span,
+                           cn=f"`{_function_cn(expr.func, self.file.spelling)}(x, 下限, 上限)` "
+                              "的下限不能大于上限")
         if expr.func in ("round",) and len(expr.args) == 2:
             step = self._constant(expr.args[1])
             if step is not None and step <= 0:
-                self.error("round(x, step) needs a step above 0", expr.args[1].span)
+                self.error("round(x, step) needs a step above 0", expr.args[1].span,
+                           cn=f"`{_function_cn('round', self.file.spelling)}(x, 精度)` 的精度须大于0")
         return result if ok else None
 
     # --- constants
@@ -874,9 +1038,14 @@ class _Checker:
             taken = _empty_like(analysed[0][1])
             for guard, (_, chosen) in zip(chain, analysed):
                 if _subset(chosen, taken):
+                    shown = _show(chosen, subject, scope, self._percent_display)
                     self.error("this clause can never apply: earlier clauses already take "
-                               f"every value it covers ({_show(chosen, subject, scope, self._percent_display)})",
-                               guard.span, "remove it or fix its bounds", code="unreachable")
+                               f"every value it covers ({shown})",
+                               guard.span, "remove it or fix its bounds", code="unreachable",
+                               cn="这一条款永远不会用到：它所涵盖的值"
+                                  f"（{_show(chosen, subject, scope, self._percent_display, 'zh')}）"
+                                  "都已被前面的条款取走",
+                               hint_cn="请删去它，或修改它的界限")
                 taken = _union(taken, chosen)
             # Overlaps between written bands `x in [a, b)`.
             bands = [(g, a[1]) for g, a in zip(chain, analysed)
@@ -886,24 +1055,33 @@ class _Checker:
                     common = s1.intersect(s2)
                     if not common.empty:
                         line = g1.span.line if g1.span else "?"
+                        shown = _show(common, subject, scope, self._percent_display)
                         self.error(f"this band overlaps the band on line {line}: both take "
-                                   f"{_show(common, subject, scope, self._percent_display)}", g2.span,
+                                   f"{shown}", g2.span,
                                    "make one edge exclusive: [a, b) and [b, c)",
-                                   code="bands")
+                                   code="bands",
+                                   cn=f"这一档与第 {line} 行的一档重叠：两档都包含 {shown}",
+                                   hint_cn="请让其中一端不含端点：`[a, b)` 与 `[b, c)`")
             if not has_fallback:
                 domain = self._domain(subject, scope, leaf)
                 if domain is not None:
                     left = _minus(domain, taken)
                     if not _is_empty(left):
+                        shown = _show(left, subject, scope, self._percent_display)
                         self.error(f"no clause of {what} applies when "
-                                   f"{self._describe(subject)} is "
-                                   f"{_show(left, subject, scope, self._percent_display)}", rule.span,
+                                   f"{self._describe(subject)} is {shown}", rule.span,
                                    "add `else -> …` or close the gap between the bands",
-                                   code="bands")
+                                   code="bands",
+                                   cn=f"{self._quote(subject)} 为 "
+                                      f"{_show(left, subject, scope, self._percent_display, 'zh')}"
+                                      f" 时，{cn_of(what)} 没有适用的条款",
+                                   hint_cn="请加上 `否则 -> …`，或补上各档之间的空缺")
         elif not has_fallback and chain:
             self.warn(f"the rule of {what} has no `else`: facts that meet none of its "
                       "conditions cannot be scored", rule.span,
-                      "end the rule with `else -> 0` (or another score)", code="bands")
+                      "end the rule with `else -> 0` (or another score)", code="bands",
+                      cn=f"{cn_of(what)} 的规则没有 `否则`：不满足任何条件的数据将无法评分",
+                      hint_cn="请在规则末尾加上 `否则 -> 不得分`（或其他得分）")
         return len([d for d in self.diagnostics if d.is_error]) == before
 
     def _describe(self, expr) -> str:
@@ -950,16 +1128,26 @@ class _Checker:
             shown = ", ".join(f"{k} = {v}" for k, v in facts.items())
             bound = "below 0" if score < 0 else f"above its weight {plain(weight)}"
             example = f" (with {shown})" if shown else ""
+            bound_cn = "低于0" if score < 0 else f"高于其分值 {plain(weight)}"
+            example_cn = "（当 " + "，".join(f"{k} = {_show_value_cn(v)}"
+                                            for k, v in facts.items()) + " 时）" if shown else ""
             self.error(f"{what} can score {plain(score)}, {bound}{example}", rule.span,
                        "add `floor 0` / `cap full`, or mark the leaf `bonus` if it carries "
-                       "bonus points", code="range")
+                       "bonus points", code="range",
+                       cn=f"{cn_of(what)} 可能得 {plain(score)} 分，{bound_cn}{example_cn}",
+                       hint_cn="请加上 `扣完为止` / `加满为止`；若该指标含加分，请标记为 `加分项`")
         else:
             words = " and ".join(f"{p} (down to {plain(v)})" if v < 0 else
                                  f"{p} (up to {plain(v)})" for p, v in problems)
+            words_cn = "，".join(f"低至 {plain(v)}" if v < 0 else f"高至 {plain(v)}"
+                                for _, v in problems)
             self.warn(f"cannot show that {what} stays within [0, {plain(weight)}]: the rule's "
                       f"intervals reach {words}", rule.span,
                       "add `floor 0` and/or `cap full` to make the bounds explicit",
-                      code="range")
+                      code="range",
+                      cn=f"无法确认 {cn_of(what)} 的得分在 [0, {plain(weight)}] 之内：按规则推算，"
+                         f"得分可能{words_cn}",
+                      hint_cn="请加上 `扣完为止` 和/或 `加满为止`，明确得分的界限")
 
     # --- names
     def _report_undeclared(self):
@@ -968,11 +1156,15 @@ class _Checker:
             codes = sorted({code for code, _ in uses})
             kind = "yes/no" if info is not None and info.kind == "bool" else "number"
             keyword = did_you_mean(name, _CLAUSE_KEYWORDS)
+            kind_cn = "是否" if kind == "yes/no" else "数值"
             self.warn(f"fact {name!r} is not declared; it is read as a {kind} "
                       f"(used by {', '.join(codes)})", uses[0][1],
                       f"did you mean the keyword `{keyword}`?" if keyword else
                       f"declare it: fact {name}: {'bool' if kind == 'yes/no' else 'number'} "
-                      "\"中文名\"", code="undeclared")
+                      "\"中文名\"", code="undeclared",
+                      cn=f"数据“{name}”没有声明，按{kind_cn}读取（用于 {'、'.join(codes)}）",
+                      hint_cn=f"是否应为关键字 `{_keyword_cn(keyword)}`？" if keyword else
+                      f"请声明：数据 {name}: {kind_cn} \"中文名\"")
 
     def _report_labels(self):
         """Facts the justifications cannot name in Chinese: no label, or one label shared
@@ -996,15 +1188,24 @@ class _Checker:
             self.warn(f"facts {', '.join(names)} share the label {infos[0].label!r}; "
                       f"justifications call them {worded}", infos[0].span,
                       f"give each fact its own label, e.g. fact {names[0]}: "
-                      f"{infos[0].kind} \"…{infos[0].label}\"", code="label")
+                      f"{infos[0].kind} \"…{infos[0].label}\"", code="label",
+                      cn=f"数据 {'、'.join(names)} 用了同一个中文名“{infos[0].label}”；"
+                         f"评分说明中分别称为 {worded}",
+                      hint_cn=f"请给每个数据写自己的中文名，如 数据 {names[0]}: "
+                              f"{_KIND_CN.get(infos[0].kind, infos[0].kind)} "
+                              f"\"…{infos[0].label}\"")
         for names in unlabelled.values():
             info = self.facts[names[0]]
+            example = '实际完成值' if info.kind in ('number', 'count') else '中文名称'
             self.warn(f"{'facts' if len(names) > 1 else 'fact'} {', '.join(names)} "
                       f"{'have' if len(names) > 1 else 'has'} no Chinese label; justifications "
                       f"show the name", info.span,
                       f"add the words the table uses, e.g. fact {names[0]}: {info.kind} "
-                      f"\"{'实际完成值' if info.kind in ('number', 'count') else '中文名称'}\"",
-                      code="label")
+                      f"\"{example}\"",
+                      code="label",
+                      cn=f"数据 {'、'.join(names)} 没有中文名；评分说明中将显示数据名",
+                      hint_cn=f"请加上评分表中的说法，如 数据 {names[0]}: "
+                              f"{_KIND_CN.get(info.kind, info.kind)} \"{example}\"")
 
     def _check_rule_definitions(self):
         """Check each rule definition of this file on its own, before anyone uses it.
@@ -1027,7 +1228,8 @@ class _Checker:
             self._in_definition = True
             try:
                 self._check_rule(definition.rule, leaf, Decimal(1), Scope(scope, code),
-                                 f"rule {definition.name}", check_range=False)
+                                 Bilingual(f"rule {definition.name}", f"规则 {definition.name}"),
+                                 check_range=False)
             finally:
                 self._in_definition = False
 
@@ -1275,7 +1477,7 @@ def _is_empty(values) -> bool:
     return values.empty if isinstance(values, RealSet) else not values
 
 
-def _show(values, subject, scope, percent=None) -> str:
+def _show(values, subject, scope, percent=None, lang: str = "en") -> str:
     if isinstance(values, RealSet):
         if percent is None:
             percent = is_percent_like(subject, scope)
@@ -1283,15 +1485,18 @@ def _show(values, subject, scope, percent=None) -> str:
 
         return values.show(pct if percent else plain)
     if isinstance(values, _Complement):
+        if lang == "zh":
+            return "“" + "”“".join(sorted(map(str, values))) + "”以外的任何值"
         return "anything but " + ", ".join(sorted(map(str, values)))
-    return ", ".join(_show_value(v) for v in sorted(values, key=str))
+    joined = "、" if lang == "zh" else ", "
+    return joined.join(_show_value(v, lang) for v in sorted(values, key=str))
 
 
-def _show_value(v) -> str:
+def _show_value(v, lang: str = "en") -> str:
     if v is True:
-        return "true"
+        return "是" if lang == "zh" else "true"
     if v is False:
-        return "false"
+        return "否" if lang == "zh" else "false"
     return f'"{v}"'
 
 
@@ -1325,8 +1530,58 @@ def is_percent_like(expr, scope: Optional[Scope]) -> bool:
     return False
 
 
+_KIND_CN = {"number": "数值", "percent": "百分比", "count": "个数", "money": "金额",
+            "bool": "是否", "level": "选项", "text": "文本"}
+_ROUND_TARGET_CN = {"leaves": "末级", "groups": "上级", "total": "总分"}
+_DIRECTION_CN = {"below": "每低于", "above": "每高于", "off": "每偏离", "around": "每高（低）"}
+
+
 def _type_name(t: str) -> str:
     return {NUMBER: "a number", BOOL: "a yes/no condition", TEXT: "a text or level"}[t]
+
+
+def _type_name_cn(t: str) -> str:
+    return {NUMBER: "数值", BOOL: "是/否的判断", TEXT: "文字或选项"}[t]
+
+
+def _show_value_cn(value) -> str:
+    """A counterexample's value as the Chinese messages show it (是/否 for yes/no)."""
+    return {"true": "是", "false": "否"}.get(str(value), str(value)) \
+        if isinstance(value, (str, bool)) else str(value)
+
+
+def _type_hint_cn(expected, got) -> Optional[str]:
+    if expected == BOOL and got == NUMBER:
+        return "请写成比较，如 `x >= 1`，或把该数据声明为 是否"
+    if expected == NUMBER and got == TEXT:
+        return "文字和选项用 == 比较，如 执行情况 == \"有效执行\""
+    if expected == NUMBER and got == BOOL:
+        return "请把它用作条件：`匹配 -> 满分; 否则 -> 不得分`"
+    return None
+
+
+def _op_cn(op: str) -> str:
+    return {"and": "且", "or": "或", "of": "的"}.get(op, op)
+
+
+def _function_cn(name: str, spelling: Optional[str]) -> str:
+    """A function's name as a Chinese message writes it: in the file's spelling."""
+    from .keywords import FUNCTIONS as SPELLINGS
+
+    if spelling == "zh" and SPELLINGS.get(name):
+        return SPELLINGS[name][0]
+    return name
+
+
+def _keyword_cn(english: str) -> str:
+    """A keyword's first Chinese spelling (the English one when it has none)."""
+    from .keywords import by_english
+
+    keyword = by_english().get(english)
+    return keyword.chinese[0] if keyword is not None and keyword.chinese else english
+
+
+_PROPERTY_CN = {"nondecreasing": "不减", "nonincreasing": "不增", "continuous": "连续"}
 
 
 def _type_hint(expected, got) -> Optional[str]:

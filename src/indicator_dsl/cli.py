@@ -154,18 +154,37 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = _parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        return EXIT_USAGE if exc.code not in (0, None) else EXIT_OK
+    from . import messages
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # The help is built before the arguments are read: its language comes from a
+    # `--lang` written anywhere on the line, INDICATOR_LANG, or the locale.
+    help_lang = messages.resolve(messages.requested(messages.lang_in_argv(argv)))
+    with messages.argparse_language(help_lang):
+        parser = _parser()
+        messages.add_lang_option(parser)
+        if help_lang == "zh":
+            messages.localize_help(parser)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:
+            return EXIT_USAGE if exc.code not in (0, None) else EXIT_OK
+    bad = messages.bad_environment()
+    if bad is not None and args.lang is None:
+        print(messages.say(help_lang, f"indicator-eval: {messages.ENV_LANG}={bad!r} names no "
+                                      "language; use auto, zh or en",
+                           f"indicator-eval：{messages.ENV_LANG}={bad!r} 不是可用的语言，"
+                           "请用 auto、zh 或 en"), file=sys.stderr)
+        return EXIT_USAGE
+    args.lang = messages.requested(args.lang)
+    args.shown = messages.resolve(args.lang)  # refined once a set's spelling is known
     try:
         command = {"eval": _eval, "check": _check, "test": _test, "props": _props,
                    "fmt": _fmt, "diff": _diff, "serve": _serve, "lsp": _lsp, "init": _init,
                    "import": _import, "facts": _facts, "batch": _batch}[args.command]
         return command(args)
     except IndicatorError as exc:
-        _print_diagnostics(exc.diagnostics, quiet=False)
+        _print_diagnostics(exc.diagnostics, quiet=False, lang=_error_lang(args))
         return exc.exit_code
     except BrokenPipeError:
         # The reader stopped (`… | head`): nothing is wrong; say nothing more.
@@ -176,10 +195,26 @@ def main(argv: Optional[List[str]] = None) -> int:
     except Exception as exc:  # pragma: no cover - a bug; say so without a traceback
         if os.environ.get("INDICATOR_DEBUG"):
             raise
-        print(f"indicator-eval: internal error: {exc.__class__.__name__}: {exc}\n"
-              "  this is a bug in indicator-eval; run again with INDICATOR_DEBUG=1 to see "
-              "where it happened, and report it", file=sys.stderr)
+        print(_say(args.shown,
+                   f"indicator-eval: internal error: {exc.__class__.__name__}: {exc}\n"
+                   "  this is a bug in indicator-eval; run again with INDICATOR_DEBUG=1 to see "
+                   "where it happened, and report it",
+                   f"indicator-eval：内部错误：{exc.__class__.__name__}: {exc}\n"
+                   "  这是 indicator-eval 的缺陷；请设置 INDICATOR_DEBUG=1 再运行一次，看清出错的"
+                   "位置，并报告此问题"), file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def _error_lang(args) -> str:
+    """The language of an error that ended a command: the set's, when the command names
+    one and got no further than its arguments (a usage error of `eval`)."""
+    if not getattr(args, "refined", False) and args.lang == "auto":
+        path = getattr(args, "set", None)
+        if isinstance(path, str) and path != STDIO and Path(path).is_file():
+            from .messages import spelling_of_file
+
+            return _lang(args, spelling_of_file(path))
+    return args.shown
 
 
 def _silence_stdout() -> None:
@@ -194,13 +229,29 @@ def _silence_stdout() -> None:
 STDIO = "-"
 
 
-def _load_set_arg(path: str):
-    from .api import load_set, loads_set
-    from .parser import decode_source
+def _load_set_arg(path: str, args=None):
+    """The set named on the command line; ``args.shown`` follows its spelling (also when
+    it has errors, so they are shown in the language it is written in)."""
+    from .api import loads_set
+    from .errors import SetError
+    from .parser import decode_source, read_source
 
-    if path == STDIO:
-        return loads_set(decode_source(sys.stdin.buffer.read(), "<stdin>"), "<stdin>")
-    return load_set(path)
+    text = None
+    try:
+        if path == STDIO:
+            text = decode_source(sys.stdin.buffer.read(), "<stdin>")
+        else:
+            text = read_source(path)
+        scorer = loads_set(text, "<stdin>" if path == STDIO else path)
+    except SetError as exc:
+        if args is not None:
+            args.shown = _lang(args, _spelling_of_error(exc, text,
+                                                       None if path == STDIO else path))
+            args.refined = True
+        raise
+    if args is not None:
+        args.shown, args.refined = _lang(args, scorer.checked.file.spelling), True
+    return scorer
 
 
 def _load_facts_arg(path: str):
@@ -211,18 +262,34 @@ def _load_facts_arg(path: str):
     return load_facts(path)
 
 
-def _print_diagnostics(diagnostics: List[Diagnostic], quiet: bool) -> None:
+def _lang(args, spelling: Optional[str] = None) -> str:
+    """The language to show a file's messages in: ``--lang``, or its spelling / the locale."""
+    from .messages import resolve
+
+    return resolve(getattr(args, "lang", "auto"), spelling)
+
+
+def _spelling_of_error(exc, text, path=None):
+    from .messages import spelling_of_error as of
+
+    return of(exc, text, path)
+
+
+def _say(lang: str, english: str, chinese: str) -> str:
+    return chinese if lang == "zh" else english
+
+
+def _print_diagnostics(diagnostics: List[Diagnostic], quiet: bool, lang: str = "en") -> None:
     for d in diagnostics:
         if quiet and not d.is_error:
             continue
-        print(d.render(), file=sys.stderr)
+        print(d.render(lang), file=sys.stderr)
 
 
-def _summary(diagnostics) -> str:
-    errors = sum(1 for d in diagnostics if d.is_error)
-    warnings = len(diagnostics) - errors
-    return f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning" \
-           f"{'s' if warnings != 1 else ''}"
+def _summary(diagnostics, lang: str = "en") -> str:
+    from .messages import summary
+
+    return summary(diagnostics, lang)
 
 
 def _check(args) -> int:
@@ -232,40 +299,60 @@ def _check(args) -> int:
 
     worst = EXIT_OK
     for path in _ind_files(args.sets):
+        text = None
         try:
-            checked = check_text(read_source(path), path)
+            text = read_source(path)
+            checked = check_text(text, path)
             diagnostics = checked.diagnostics
+            lang = _lang(args, checked.file.spelling)
         except FileAccessError as exc:
-            _print_diagnostics(exc.diagnostics, False)
+            _print_diagnostics(exc.diagnostics, False, _lang(args))
             worst = max(worst, EXIT_FILE_ERROR)
             continue
         except SetError as exc:
             diagnostics = exc.diagnostics
-        _print_diagnostics(diagnostics, args.quiet)
+            lang = _lang(args, _spelling_of_error(exc, text, path))
+        _print_diagnostics(diagnostics, args.quiet, lang)
         errors = [d for d in diagnostics if d.is_error]
+        found = _summary(diagnostics, lang)
         if errors:
             worst = max(worst, EXIT_SET_INVALID)
-            print(f"{path}: {_summary(diagnostics)}", file=sys.stderr)
+            print(f"{path}{_say(lang, ': ', '：')}{found}", file=sys.stderr)
         elif not checked.roots:
             tree = checked.file
-            print(f"{path}: ok — a library of {len(tree.rule_defs)} rules and "
-                  f"{len(tree.lets)} values" + (f"; {_summary(diagnostics)}" if diagnostics
-                                                else ""))
+            rules, values = len(tree.rule_defs), len(tree.lets)
+            print(_say(lang, f"{path}: ok — a library of {rules} rules and {values} values",
+                       f"{path}：通过 — 规则库，{rules} 条规则、{values} 个中间值")
+                  + (_say(lang, f"; {found}", f"；{found}") if diagnostics else ""))
         else:
-            leaves = len(checked.leaves())
-            print(f"{path}: ok — {len(list(checked.walk()))} indicators ({leaves} leaves), "
-                  f"total {checked.total}" + (f"; {_summary(diagnostics)}" if diagnostics
-                                              else ""))
+            count, leaves = len(list(checked.walk())), len(checked.leaves())
+            total = checked.total
+            print(_say(lang, f"{path}: ok — {count} indicators ({leaves} leaves), total {total}",
+                       f"{path}：通过 — {count} 个指标（{leaves} 个末级指标），总分 {total}")
+                  + (_say(lang, f"; {found}", f"；{found}") if diagnostics else ""))
             for code, notes in checked.origins.items():  # an extended set: who changed what
-                print(f"  {code}: {'; '.join(notes)}")
+                if lang == "zh":
+                    print(f"  {code}：{'；'.join(_cn_of(note) for note in notes)}")
+                else:
+                    print(f"  {code}: {'; '.join(notes)}")
         if not errors:
-            for written, found, how in checked.imports:
-                print(f"  {written!r} → {found} ({_FOUND_HOW.get(how, how)})")
+            for written, found_as, how in checked.imports:
+                shown = (_FOUND_HOW_CN if lang == "zh" else _FOUND_HOW).get(how, how)
+                print(_say(lang, f"  {written!r} → {found_as} ({shown})",
+                           f"  {written!r} → {found_as}（{shown}）"))
     return worst
 
 
 _FOUND_HOW = {"relative": "relative to the file", "INDICATOR_PATH": "on INDICATOR_PATH",
               "library": "standard library"}
+_FOUND_HOW_CN = {"relative": "相对于本文件", "INDICATOR_PATH": "在 INDICATOR_PATH 中找到",
+                 "library": "标准库"}
+
+
+def _cn_of(text):
+    from .errors import cn_of as of
+
+    return of(text)
 
 
 def _ind_files(paths) -> List[str]:
@@ -282,8 +369,9 @@ def _ind_files(paths) -> List[str]:
 def _test(args) -> int:
     from .casefiles import run
 
-    passed, failed = run(args.paths, sys.stdout)
-    print(f"{passed} passed, {failed} failed")
+    passed, failed, lang = run(args.paths, sys.stdout, args.lang)
+    print(_say(lang, f"{passed} passed, {failed} failed",
+               f"{passed} 个通过，{failed} 个未通过"))
     return EXIT_CHECKS_FAILED if failed else EXIT_OK
 
 
@@ -295,14 +383,18 @@ def _props(args) -> int:
     worst = EXIT_OK
     problems = 0
     for path in _ind_files(args.sets):
+        text = None
         try:
-            checked = check_text(read_source(path), path)
+            text = read_source(path)
+            checked = check_text(text, path)
         except IndicatorError as exc:
-            _print_diagnostics(exc.diagnostics, quiet=True)
+            _print_diagnostics(exc.diagnostics, quiet=True,
+                               lang=_lang(args, _spelling_of_error(exc, text, path)))
             worst = max(worst, exc.exit_code)
             continue
+        lang = _lang(args, checked.file.spelling)
         if any(d.code != "range" for d in checked.errors):
-            _print_diagnostics(checked.errors, quiet=True)
+            _print_diagnostics(checked.errors, quiet=True, lang=lang)
             worst = max(worst, EXIT_SET_INVALID)
             continue
         # A score-range error is exactly what props reports, with a counterexample.
@@ -311,12 +403,17 @@ def _props(args) -> int:
         if failures:
             problems += len(failures)
             worst = max(worst, EXIT_CHECKS_FAILED)
-            print(f"{path}: {len(failures)} propert{'y fails' if len(failures) == 1 else 'ies fail'}")
+            many = len(failures)
+            print(_say(lang, f"{path}: {many} propert{'y fails' if many == 1 else 'ies fail'}",
+                       f"{path}：{many} 项性质不成立"))
             for failure in failures:
-                print("  " + failure.render().replace("\n", "\n  "))
+                print("  " + failure.render(lang).replace("\n", "\n  "))
         else:
-            print(f"{path}: ok ({len(scorer.checked.leaves())} leaves, seed {args.seed}, "
-                  f"{args.examples} examples each)")
+            leaves = len(scorer.checked.leaves())
+            print(_say(lang, f"{path}: ok ({leaves} leaves, seed {args.seed}, "
+                             f"{args.examples} examples each)",
+                       f"{path}：通过（{leaves} 个末级指标，随机种子 {args.seed}，"
+                       f"每项 {args.examples} 个样例）"))
     return worst
 
 
@@ -324,28 +421,34 @@ def _fmt(args) -> int:
     import difflib
 
     from .formatter import format_text
+    from .messages import text_spelling
     from .parser import read_source
 
     worst = EXIT_OK
     for path in _ind_files(args.files):
+        text = None
         try:
             text = read_source(path)
             formatted = format_text(text, path, args.keywords)
         except IndicatorError as exc:
-            _print_diagnostics(exc.diagnostics, quiet=True)
+            _print_diagnostics(exc.diagnostics, quiet=True,
+                               lang=_lang(args, _spelling_of_error(exc, text, path)))
             worst = max(worst, exc.exit_code)
             continue
         if formatted == text:
             continue
+        lang = _lang(args, text_spelling(text))
         if args.diff:
             sys.stdout.writelines(difflib.unified_diff(
-                text.splitlines(True), formatted.splitlines(True), path, path + " (formatted)"))
+                text.splitlines(True), formatted.splitlines(True), path,
+                path + _say(lang, " (formatted)", "（规范格式）")))
         if args.check:
-            print(f"{path}: not formatted", file=sys.stderr)
+            print(_say(lang, f"{path}: not formatted", f"{path}：未按规范格式排版"),
+                  file=sys.stderr)
             worst = max(worst, EXIT_CHECKS_FAILED)
         elif not args.diff:
             write_atomic(Path(path), formatted.encode("utf-8"))
-            print(f"formatted {path}", file=sys.stderr)
+            print(_say(lang, f"formatted {path}", f"已排版 {path}"), file=sys.stderr)
     return worst
 
 
@@ -362,21 +465,26 @@ def _batch(args) -> int:
 
 
 def _diff(args) -> int:
-    from .api import load_set
     from .diffing import score_changes, structure_changes
 
-    old, new = load_set(args.old), load_set(args.new)
+    old = _load_set_arg(args.old, args)
+    new = _load_set_arg(args.new, args)
+    lang = args.shown
     changes = structure_changes(old, new)
-    print(f"{args.old} → {args.new}: {len(changes)} change{'s' if len(changes) != 1 else ''}")
+    many = len(changes)
+    print(_say(lang, f"{args.old} → {args.new}: {many} change{'s' if many != 1 else ''}",
+               f"{args.old} → {args.new}：{many} 处改动"))
     for change in changes:
-        print("  " + change.render())
+        print("  " + change.render(lang))
     if args.facts:
         folder = Path(args.facts)
         if not folder.is_dir():
             raise FileAccessError(Diagnostic(ERROR, "not a folder", file=args.facts,
-                                             hint="--facts takes a folder of facts files"))
+                                             hint="--facts takes a folder of facts files",
+                                             message_cn="不是文件夹",
+                                             hint_cn="--facts 须是一个放有数据文件的文件夹"))
         print()
-        for line in score_changes(old, new, folder):
+        for line in score_changes(old, new, folder, lang):
             print(line)
     return EXIT_OK
 
@@ -388,6 +496,10 @@ def _serve(args) -> int:
 
 
 def _lsp(args) -> int:
+    if args.lang != "auto":  # the server reads it for each buffer it checks
+        from .messages import ENV_LANG
+
+        os.environ[ENV_LANG] = args.lang
     try:
         from .lsp import serve
     except ImportError as exc:
@@ -418,7 +530,9 @@ def _eval(args) -> int:
 
     if args.set == STDIO and args.facts == STDIO:
         raise UsageError(Diagnostic(ERROR, "the set and the facts cannot both come from "
-                                    "standard input", hint="give one of them as a file"))
+                                    "standard input", hint="give one of them as a file",
+                                    message_cn="指标体系和数据不能都从标准输入读取",
+                                    hint_cn="请把其中一个作为文件给出"))
     to_stdout = args.output == STDIO
     output = Path(args.output) if args.output and not to_stdout else None
     inputs = [args.set, args.facts] + ([args.template] if args.template else [])
@@ -428,9 +542,13 @@ def _eval(args) -> int:
     if fmt in BINARY_FORMATS and output is None and not to_stdout and not args.template:
         raise UsageError(Diagnostic(ERROR, f"--format {fmt} writes a binary file",
                                     hint=f"give the file to write: -o report.{fmt} "
-                                         "(or -o - to send it to standard output)"))
+                                         "(or -o - to send it to standard output)",
+                                    message_cn=f"--format {fmt} 生成的是二进制文件",
+                                    hint_cn=f"请给出要写入的文件：-o report.{fmt}"
+                                            "（或用 -o - 输出到标准输出）"))
     template = _read_template(args.template) if args.template else None
-    scorer = _load_set_arg(args.set)
+    scorer = _load_set_arg(args.set, args)
+    lang = args.shown
     facts = _load_facts_arg(args.facts)
     evaluation = scorer.evaluate(facts)
     shown, pending = evaluation.diagnostics, []
@@ -447,7 +565,7 @@ def _eval(args) -> int:
     else:
         text = FORMATS[fmt](evaluation)
     data = text if isinstance(text, bytes) else text.encode("utf-8")
-    _print_diagnostics(shown, args.quiet)
+    _print_diagnostics(shown, args.quiet, lang)
     if pending:
         from .missing import missing_text
 
@@ -458,14 +576,17 @@ def _eval(args) -> int:
             sys.stdout.write(text if isinstance(text, str) else text.decode("utf-8", "replace"))
         else:
             write_atomic(output, data)
-            print(f"indicator-eval: wrote the draft {output} (待补充: {len(pending)} "
-                  "indicators)", file=sys.stderr)
+            print(_say(lang, f"indicator-eval: wrote the draft {output} (待补充: {len(pending)} "
+                             "indicators)", f"indicator-eval：已写入评分表草稿 {output}"
+                             f"（待补充 {len(pending)} 项指标）"), file=sys.stderr)
         return EXIT_EVALUATION_FAILED
     if failed:
-        print(f"indicator-eval: {_summary(evaluation.diagnostics)}; the result is incomplete",
-              file=sys.stderr)
+        found = _summary(evaluation.diagnostics, lang)
+        print(_say(lang, f"indicator-eval: {found}; the result is incomplete",
+                   f"indicator-eval：{found}；评分结果不完整"), file=sys.stderr)
         if output is not None:
-            print(f"indicator-eval: {output} was not written", file=sys.stderr)
+            print(_say(lang, f"indicator-eval: {output} was not written",
+                       f"indicator-eval：未写入 {output}"), file=sys.stderr)
         elif not isinstance(text, bytes):
             sys.stdout.write(text)
         errors = [d for d in shown if d.is_error]  # a missing fact fails the indicator
@@ -483,7 +604,8 @@ def _eval(args) -> int:
     else:
         replaced = output.exists()
         write_atomic(output, data)
-        print(f"indicator-eval: {'replaced' if replaced else 'wrote'} {output}",
+        print(_say(lang, f"indicator-eval: {'replaced' if replaced else 'wrote'} {output}",
+                   f"indicator-eval：{'已替换' if replaced else '已写入'} {output}"),
               file=sys.stderr)
     return EXIT_OK
 
@@ -516,12 +638,15 @@ def _read_template(path: str) -> str:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise FileAccessError(Diagnostic(ERROR, f"cannot read the template: "
-                                         f"{exc.strerror or exc}", file=path)) from None
+                                         f"{exc.strerror or exc}", file=path,
+                                         message_cn=f"无法读取模板：{exc.strerror or exc}",
+                                         hint="check the path", hint_cn="请检查路径")) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise UsageError(Diagnostic(ERROR, "the template is not UTF-8 text", file=path)) \
-            from None
+        raise UsageError(Diagnostic(ERROR, "the template is not UTF-8 text", file=path,
+                                    hint="save it as UTF-8", message_cn="模板不是 UTF-8 文本",
+                                    hint_cn="请另存为 UTF-8 编码")) from None
 
 
 def _guard_output(output: Path, inputs: List[str]) -> None:
@@ -530,12 +655,16 @@ def _guard_output(output: Path, inputs: List[str]) -> None:
             if output.exists() and os.path.samefile(output, path):
                 raise FileAccessError(Diagnostic(
                     ERROR, f"refusing to write the report over the input file {path}",
-                    file=str(output), hint="choose another -o file"))
+                    file=str(output), hint="choose another -o file",
+                    message_cn=f"不会用报告覆盖输入文件 {path}",
+                    hint_cn="请用 -o 指定另一个文件"))
         except OSError:
             continue
     if output.exists() and output.is_dir():
         raise FileAccessError(Diagnostic(ERROR, "is a directory", file=str(output),
-                                         hint="give a file name, e.g. -o report.md"))
+                                         hint="give a file name, e.g. -o report.md",
+                                         message_cn="这是一个文件夹",
+                                         hint_cn="请给出文件名，如 -o report.md"))
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -544,7 +673,9 @@ def write_atomic(path: Path, data: bytes) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise FileAccessError(Diagnostic(ERROR, f"folder {folder} does not exist",
-                                         file=str(path), hint="create it first"))
+                                         file=str(path), hint="create it first",
+                                         message_cn=f"文件夹 {folder} 不存在",
+                                         hint_cn="请先建立该文件夹"))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -562,7 +693,8 @@ def write_atomic(path: Path, data: bytes) -> None:
         except OSError:
             pass
         raise FileAccessError(Diagnostic(ERROR, f"cannot write: {exc.strerror}",
-                                         file=str(path))) from None
+                                         file=str(path),
+                                         message_cn=f"无法写入：{exc.strerror}")) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

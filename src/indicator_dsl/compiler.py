@@ -162,7 +162,7 @@ class LeafPlan:
             f"and the project-wide facts), or mark {self.code} `na` if it does not apply",
             missing=name, message_cn=f"{self.code}：缺少数据“{label}”（{name}）",
             hint_cn=f"请在 {facts.path} 的 indicators: {self.code}: 下填写 {name}；"
-                    f"本指标不适用时请标记为 na")
+                    f"本指标不适用时请标记为 `不适用`")
 
     def _coerce(self, found, slot: int):
         name, info, allow_list, span = self.fact_slots[slot]
@@ -328,7 +328,9 @@ class _LeafCompiler:
                     frame.full = leaf_full
                 if decision.na:
                     raise RuleFailure(f"{self.leaf.code}: point {point.label} cannot be "
-                                      "`na`; only a whole indicator can", point.span)
+                                      "`na`; only a whole indicator can", point.span,
+                                      message_cn=f"{self.leaf.code}：要点{point.label}不能"
+                                                 "“不适用”，只有整个指标可以不适用")
                 score = round_in_context(decision.score, step)
                 total += score
                 texts.append((point.label, decision, score))
@@ -397,7 +399,7 @@ class _LeafCompiler:
                                   "add `else -> …` to the rule, or check the facts",
                                   message_cn=f"{code}：评分规则中没有适用的条款" +
                                   (f"（{seen}）" if seen else ""),
-                                  hint_cn="请核对数据；或在规则中加上 else -> …")
+                                  hint_cn="请核对数据；或在规则中加上 `否则 -> …`")
             for cond, clause in flags:
                 frame.observations = []
                 if cond(frame):
@@ -895,7 +897,7 @@ class _LeafCompiler:
                                   f"check the fact(s) in {divisor_text}; if the indicator does "
                                   "not apply, mark it na",
                                   message_cn=f"{code}：除数为0：{divisor_words}为0",
-                                  hint_cn="请核对数据；本指标不适用时请标记为 na")
+                                  hint_cn="请核对数据；本指标不适用时请标记为 `不适用`")
             return a(frame) / d
 
         return divide
@@ -979,7 +981,7 @@ class _LeafCompiler:
                                       "does not apply, mark it na",
                                       message_cn=f"{code}：无法计算{ratio_words}："
                                                  f"{divisor_words}为0",
-                                      hint_cn="请核对数据；本指标不适用时请标记为 na")
+                                      hint_cn="请核对数据；本指标不适用时请标记为 `不适用`")
                 return a(frame) / d
 
             return ratio

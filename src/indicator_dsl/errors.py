@@ -29,8 +29,8 @@ class Diagnostic:
     hint: Optional[str] = None
     code: Optional[str] = None  # a stable name for the kind of problem, e.g. "weights"
     end_column: Optional[int] = None
-    # The same problem worded for a report handed in with a project's scores (Chinese);
-    # problems without it concern the rule file and stay out of such reports.
+    # The same problem worded in Chinese: what render("zh"), reports, the web app and the
+    # language server show Chinese readers.
     message_cn: Optional[str] = None
     hint_cn: Optional[str] = None
 
@@ -46,10 +46,18 @@ class Diagnostic:
             return self.file
         return f"{self.file}:{self.line}:{self.column or 1}"
 
-    def render(self) -> str:
-        """The message as a user reads it in a terminal."""
+    def render(self, lang: str = "en") -> str:
+        """The message as a user reads it in a terminal: in English, or with ``lang="zh"``
+        in Chinese (the English wording stands in where a message has no Chinese one)."""
         head = f"{self.location}: " if self.location else ""
-        out = [f"{head}{self.severity}: {self.message}"]
+        if lang == "zh":
+            severity = "错误" if self.is_error else "警告"
+            out = [f"{head}{severity}：{self.message_cn or self.message}"]
+            # A Chinese message without a Chinese hint stands alone (as in reports).
+            hint = self.hint_cn if self.message_cn else self.hint
+        else:
+            out = [f"{head}{self.severity}: {self.message}"]
+            hint = self.hint
         if self.source_line is not None and self.column is not None:
             text = self.source_line.rstrip("\n")
             out.append(f"    {text}")
@@ -57,8 +65,8 @@ class Diagnostic:
             if self.end_column and self.end_column > self.column:
                 width = self.end_column - self.column
             out.append("    " + _caret_indent(text, self.column - 1) + "^" * min(width, 80))
-        if self.hint:
-            out.append(f"  hint: {self.hint}")
+        if hint:
+            out.append(f"  提示：{hint}" if lang == "zh" else f"  hint: {hint}")
         return "\n".join(out)
 
     def as_dict(self) -> dict:
@@ -88,6 +96,24 @@ def _is_wide(ch: str) -> bool:
     return unicodedata.east_asian_width(ch) in ("W", "F")
 
 
+class Bilingual(str):
+    """A text in English that carries its Chinese wording as ``.cn``: for notes that are
+    stored as plain strings (where an extended set's indicator comes from) but shown
+    in Chinese to Chinese readers."""
+
+    cn: str
+
+    def __new__(cls, english: str, cn: str):
+        text = super().__new__(cls, english)
+        text.cn = cn
+        return text
+
+
+def cn_of(text) -> str:
+    """The Chinese wording of a :class:`Bilingual` text; other texts as they are."""
+    return getattr(text, "cn", text)
+
+
 class SourceText:
     """A file's text with line look-up, to attach source lines to diagnostics."""
 
@@ -102,13 +128,15 @@ class SourceText:
         return None
 
     def diagnostic(self, severity: str, message: str, span: Optional[Span], hint: str = None,
-                   code: str = None) -> Diagnostic:
+                   code: str = None, message_cn: str = None, hint_cn: str = None) -> Diagnostic:
         if span is None:
-            return Diagnostic(severity, message, file=self.path, hint=hint, code=code)
+            return Diagnostic(severity, message, file=self.path, hint=hint, code=code,
+                              message_cn=message_cn, hint_cn=hint_cn)
         end_column = span.end_column if span.end_line == span.line else None
         return Diagnostic(severity, message, file=span.file or self.path, line=span.line,
                           column=span.column, source_line=self.line(span.line), hint=hint,
-                          code=code, end_column=end_column)
+                          code=code, end_column=end_column, message_cn=message_cn,
+                          hint_cn=hint_cn)
 
 
 class IndicatorError(Exception):
@@ -128,8 +156,8 @@ class IndicatorError(Exception):
     def errors(self) -> List[Diagnostic]:
         return [d for d in self.diagnostics if d.is_error]
 
-    def render(self) -> str:
-        return "\n".join(d.render() for d in self.diagnostics)
+    def render(self, lang: str = "en") -> str:
+        return "\n".join(d.render(lang) for d in self.diagnostics)
 
 
 class SetError(IndicatorError):

@@ -185,7 +185,9 @@ class Evaluator:
                     raise EvaluationError(checked.source.diagnostic(
                         ERROR, f"{code}: the numbers overflow or are invalid "
                         f"({exc.__class__.__name__})", plan.indicator.span,
-                        "check the facts for absurdly large values")) from None
+                        "check the facts for absurdly large values",
+                        message_cn=f"{code}：数值溢出或无效，无法计算",
+                        hint_cn="请检查数据中是否有异常大的数")) from None
             group_step = checked.group_step
             for code, weight, children, policy in self._groups:
                 out[code] = _combine_scores([(w, out[c]) for w, c in children], weight,
@@ -319,7 +321,9 @@ class Evaluator:
             if value is None:
                 diagnostics.append(attrs.evolve(_facts_diag(
                     ERROR, f"published score of {code} must be a number", fact.where, lines,
-                    None, facts.path), message_cn=f"{code}的公布得分应为数值"))
+                    "write the score the report publishes, e.g. published: 4.5", facts.path),
+                    message_cn=f"{code}的公布得分应为数值",
+                    hint_cn="请填写报告公布的得分，如 `published: 4.5`"))
                 continue
             result.published = value
             if result.status == SCORED and result.score != value:
@@ -385,9 +389,9 @@ class Evaluator:
             return
         except (decimal.InvalidOperation, decimal.Overflow, ArithmeticError) as exc:
             result.status = FAILED
-            diag = attrs.evolve(self.checked.source.diagnostic(
+            diag = self.checked.source.diagnostic(
                 ERROR, f"{node.code}: the numbers overflow or are invalid ({exc.__class__.__name__})",
-                node.span, "check the facts for absurdly large values"),
+                node.span, "check the facts for absurdly large values",
                 message_cn=f"{node.code}：数值溢出或无效，无法计算", hint_cn="请检查数据中是否有异常大的数")
             result.error = diag
             result.explanation = diag.message_cn
@@ -432,7 +436,7 @@ class Evaluator:
                                           file=self.checked.source.path,
                                           line=node.span.line if node.span else None,
                                           column=node.span.column if node.span else None,
-                                          code="flag"))
+                                          code="flag", message_cn=f"{node.code}：{warning}"))
 
     def _score_group(self, node: CheckedIndicator, results, facts: Facts):
         result = results[node.code]

@@ -78,13 +78,16 @@ def load_facts(path: str | Path) -> Facts:
         data = p.read_bytes()
     except FileNotFoundError:
         raise FileAccessError(Diagnostic(ERROR, "facts file not found", file=name,
-                                         hint="check the path")) from None
+                                         hint="check the path", message_cn="数据文件不存在",
+                                         hint_cn="请检查路径")) from None
     except IsADirectoryError:
         raise FileAccessError(Diagnostic(ERROR, "is a directory, not a facts file",
-                                         file=name)) from None
+                                         file=name,
+                                         message_cn="这是一个文件夹，不是数据文件")) from None
     except OSError as exc:
         raise FileAccessError(Diagnostic(ERROR, f"cannot read the facts file: {exc.strerror}",
-                                         file=name)) from None
+                                         file=name,
+                                         message_cn=f"无法读取数据文件：{exc.strerror}")) from None
     suffix = p.suffix.lower()
     return loads_facts(data, name, suffix)
 
@@ -94,7 +97,9 @@ def loads_facts(data: bytes | str, path: str = "<facts>", suffix: str = ".yaml")
         data = data.encode("utf-8")
     if len(data) > MAX_FACTS_BYTES:
         raise FactsError(Diagnostic(ERROR, f"facts file is {len(data)} bytes; the limit is "
-                                    f"{MAX_FACTS_BYTES}", file=path))
+                                    f"{MAX_FACTS_BYTES}", file=path,
+                                    message_cn=f"数据文件有 {len(data)} 字节，超过上限 "
+                                               f"{MAX_FACTS_BYTES}"))
     if suffix in (".xlsx", ".csv"):  # the one-project spreadsheet form
         from .tabular import load_one_project
 
@@ -109,7 +114,8 @@ def loads_facts(data: bytes | str, path: str = "<facts>", suffix: str = ".yaml")
 
     text = decode_utf8(data, path, FactsError, "facts file")
     if "\x00" in text:
-        raise FactsError(Diagnostic(ERROR, "facts file contains NUL characters", file=path))
+        raise FactsError(Diagnostic(ERROR, "facts file contains NUL characters", file=path,
+                                    message_cn="数据文件中有 NUL 字符"))
     lines = tuple(text.splitlines())
     if suffix == ".json":
         tree = _load_json(text, path, lines)
@@ -119,7 +125,9 @@ def loads_facts(data: bytes | str, path: str = "<facts>", suffix: str = ".yaml")
         tree = _load_yaml(text, path, lines)
     else:
         raise FactsError(Diagnostic(ERROR, f"unknown facts file type {suffix!r}", file=path,
-                                    hint="use .yaml, .yml, .json, .toml, .xlsx or .csv"))
+                                    hint="use .yaml, .yml, .json, .toml, .xlsx or .csv",
+                                    message_cn=f"无法识别的数据文件类型“{suffix}”",
+                                    hint_cn="请使用 .yaml、.yml、.json、.toml、.xlsx 或 .csv 文件"))
     return _build(tree, path, lines)
 
 
@@ -133,10 +141,11 @@ def _line_of(lines, line):
     return lines[line - 1] if line and 1 <= line <= len(lines) else None
 
 
-def _error(message, where: Where, lines, hint=None) -> FactsError:
+def _error(message, where: Where, lines, hint=None, *, cn: Optional[str] = None,
+           hint_cn: Optional[str] = None) -> FactsError:
     return FactsError(Diagnostic(ERROR, message, file=where.file, line=where.line,
                                  column=where.column, source_line=_line_of(lines, where.line),
-                                 hint=hint, code="facts"))
+                                 hint=hint, code="facts", message_cn=cn, hint_cn=hint_cn))
 
 
 def _yaml_loader():
@@ -165,22 +174,52 @@ def _load_yaml(text: str, path: str, lines) -> Any:
         problem = exc.problem or exc.context or "invalid YAML"
         if "nesting depth" in problem:  # libyaml's own limit
             raise FactsError(Diagnostic(ERROR, "YAML nested too deeply", file=path, line=line,
-                                        column=column)) from None
+                                        column=column, message_cn="YAML 嵌套层数太多")) from None
         _refuse_fullwidth_colon(lines, line or len(lines), path)
         raise FactsError(Diagnostic(ERROR, f"broken YAML: {problem}", file=path, line=line,
                                     column=column, source_line=_line_of(lines, line),
                                     hint="check indentation, colons and quotes near here",
-                                    code="facts")) from None
+                                    code="facts",
+                                    message_cn=_yaml_problem_cn(problem),
+                                    hint_cn="请检查这里附近的缩进、冒号和引号")) from None
     except yaml.YAMLError as exc:
-        raise FactsError(Diagnostic(ERROR, f"broken YAML: {exc}", file=path)) from None
+        raise FactsError(Diagnostic(ERROR, f"broken YAML: {exc}", file=path,
+                                    message_cn="YAML 格式有误",
+                                    hint_cn="请检查缩进、冒号和引号")) from None
     except RecursionError:
-        raise FactsError(Diagnostic(ERROR, "YAML nested too deeply", file=path)) from None
+        raise FactsError(Diagnostic(ERROR, "YAML nested too deeply", file=path,
+                                    message_cn="YAML 嵌套层数太多")) from None
     if root is None:
         return ({}, Where(path, "", 1, 1))
     if not isinstance(root, yaml.MappingNode):
         _refuse_fullwidth_colon(lines, len(lines), path)
     budget = [MAX_NODES]
     return _yaml_node(root, path, "", lines, budget, 0)
+
+
+def _yaml_problem_cn(problem: str) -> str:
+    """"broken YAML" in Chinese, with PyYAML's own words for the commonest problems put in
+    Chinese (the caret under the source line shows the place of the others)."""
+    for english, chinese in _YAML_PROBLEMS:
+        if english in problem:
+            return f"YAML 格式有误：{chinese}"
+    return "YAML 格式有误"
+
+
+# (what PyYAML and libyaml say, the Chinese): YAML's messages are its own, not ours.
+_YAML_PROBLEMS = (
+    ("mapping values are not allowed", "这里不能出现“键: 值”（缩进或冒号有误？）"),
+    ("could not find expected ':'", "找不到应有的冒号“:”"),
+    ("did not find expected key", "找不到应有的键（缩进有误？）"),
+    ("found character that cannot start any token", "这里有 YAML 不能识别的字符（制表符？）"),
+    ("found unexpected end of stream", "文件意外结束（引号没有配对？）"),
+    ("did not find expected node content", "缺少应有的内容"),
+    ("found undefined alias", "用了未定义的别名"),
+    ("expected <block end>", "缩进有误"),
+    ("expected ',' or '}'", "花括号 { } 没有配对，或少了逗号"),
+    ("expected ',' or ']'", "方括号 [ ] 没有配对，或少了逗号"),
+    ("found duplicate anchor", "锚点重复"),
+)
 
 
 # `key： value` — a full-width colon, as a Chinese input method types it.
@@ -212,25 +251,29 @@ def _yaml_node(node, path, dotted, lines, budget, depth):
     where = Where(path, dotted, node.start_mark.line + 1, node.start_mark.column + 1)
     if budget[0] < 0:
         raise _error(f"facts file has more than {MAX_NODES} values (are aliases repeating "
-                     "a large block?)", where, lines)
+                     "a large block?)", where, lines,
+                     cn=f"数据文件中的值超过 {MAX_NODES} 个（是否用别名重复了一大段？）")
     if depth > MAX_DEPTH:
-        raise _error(f"facts nested more than {MAX_DEPTH} levels deep", where, lines)
+        raise _error(f"facts nested more than {MAX_DEPTH} levels deep", where, lines,
+                     cn=f"数据嵌套超过 {MAX_DEPTH} 层")
     if isinstance(node, yaml.MappingNode):
         out = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise _error("a key must be a plain name", Where(
                     path, dotted, key_node.start_mark.line + 1, key_node.start_mark.column + 1),
-                    lines)
+                    lines, cn="键须是一个简单的名称")
             key = key_node.value
             if key == "<<":
                 raise _error("YAML merge keys (<<) are not supported in facts", where, lines,
-                             "write the facts out")
+                             "write the facts out", cn="数据文件不支持 YAML 的合并键（<<）",
+                             hint_cn="请把数据逐项写出")
             key_where = Where(path, f"{dotted}.{key}" if dotted else key,
                               key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             if key in out:
                 raise _error(f"{key!r} is given twice", key_where, lines,
-                             "a fact has one value; remove one of them")
+                             "a fact has one value; remove one of them",
+                             cn=f"“{key}”写了两次", hint_cn="每个数据只有一个值，请删去其中一个")
             value, value_where = _yaml_node(value_node, path, key_where.path, lines, budget,
                                             depth + 1)
             out[key] = (value, Where(path, key_where.path, value_where.line, value_where.column))
@@ -248,12 +291,14 @@ def _yaml_node(node, path, dotted, lines, budget, depth):
     if tag.endswith(":int") or tag.endswith(":float"):
         number = _decimal(text.replace("_", ""))
         if number is None or not number.is_finite():
-            raise _error(f"{text!r} is not a usable number", where, lines)
+            raise _error(f"{text!r} is not a usable number", where, lines,
+                         cn=f"“{text}”不是可用的数")
         return _sane(number, where, lines), where
     if tag.endswith(":str"):
         return text, where
     raise _error(f"unsupported YAML value type {tag}", where, lines,
-                 "facts are numbers, percentages, yes/no, or texts")
+                 "facts are numbers, percentages, yes/no, or texts",
+                 cn=f"不支持的 YAML 值类型“{tag}”", hint_cn="数据只能是数、百分比、是/否或文字")
 
 
 def _decimal(text: str) -> Optional[Decimal]:
@@ -271,7 +316,9 @@ MAX_EXPONENT = 30
 def _sane(number: Decimal, where: Where, lines) -> Decimal:
     if number.is_finite() and number != 0 and not -MAX_EXPONENT <= number.adjusted() <= MAX_EXPONENT:
         raise _error(f"{number} is out of range for a fact (at most 30 digits before or after "
-                     "the point)", where, lines, "is this the right number?")
+                     "the point)", where, lines, "is this the right number?",
+                     cn=f"{number} 超出了数据的范围（小数点前后最多30位）",
+                     hint_cn="这个数对吗？")
     return number
 
 
@@ -282,13 +329,17 @@ def _load_json(text: str, path: str, lines) -> Any:
     except json.JSONDecodeError as exc:
         raise FactsError(Diagnostic(ERROR, f"broken JSON: {exc.msg}", file=path, line=exc.lineno,
                                     column=exc.colno, source_line=_line_of(lines, exc.lineno),
-                                    code="facts")) from None
+                                    code="facts", message_cn="JSON 格式有误",
+                                    hint="check commas, brackets and quotes near here",
+                                    hint_cn="请检查这里附近的逗号、括号和引号")) from None
     except _DuplicateKey as exc:
         raise FactsError(Diagnostic(ERROR, f"{exc.args[0]!r} is given twice", file=path,
                                     hint="a fact has one value; remove one of them",
-                                    code="facts")) from None
+                                    code="facts", message_cn=f"“{exc.args[0]}”写了两次",
+                                    hint_cn="每个数据只有一个值，请删去其中一个")) from None
     except RecursionError:
-        raise FactsError(Diagnostic(ERROR, "JSON nested too deeply", file=path)) from None
+        raise FactsError(Diagnostic(ERROR, "JSON nested too deeply", file=path,
+                                    message_cn="JSON 嵌套层数太多")) from None
     return _plain_tree(data, path)
 
 
@@ -317,9 +368,13 @@ def _load_toml(text: str, path: str, lines) -> Any:
             line, column = len(lines), len(lines[-1]) + 1
         raise FactsError(Diagnostic(ERROR, f"broken TOML: {str(exc).split(' (at')[0]}",
                                     file=path, line=line, column=column,
-                                    source_line=_line_of(lines, line), code="facts")) from None
+                                    source_line=_line_of(lines, line), code="facts",
+                                    message_cn="TOML 格式有误",
+                                    hint="check the quotes, brackets and `=` near here",
+                                    hint_cn="请检查这里附近的引号、括号和“=”")) from None
     except RecursionError:
-        raise FactsError(Diagnostic(ERROR, "TOML nested too deeply", file=path)) from None
+        raise FactsError(Diagnostic(ERROR, "TOML nested too deeply", file=path,
+                                    message_cn="TOML 嵌套层数太多")) from None
     return _plain_tree(data, path)
 
 
@@ -329,9 +384,11 @@ def _plain_tree(data, path, dotted="", depth=0, budget=None):
     budget[0] -= 1
     where = Where(path, dotted)
     if budget[0] < 0:
-        raise _error(f"facts have more than {MAX_NODES} values", where, ())
+        raise _error(f"facts have more than {MAX_NODES} values", where, (),
+                     cn=f"数据中的值超过 {MAX_NODES} 个")
     if depth > MAX_DEPTH:
-        raise _error(f"facts nested more than {MAX_DEPTH} levels deep", where, ())
+        raise _error(f"facts nested more than {MAX_DEPTH} levels deep", where, (),
+                     cn=f"数据嵌套超过 {MAX_DEPTH} 层")
     if isinstance(data, dict):
         out = {}
         for key, value in data.items():
@@ -347,19 +404,23 @@ def _plain_tree(data, path, dotted="", depth=0, budget=None):
         return data, where
     if isinstance(data, Decimal):
         if not data.is_finite():
-            raise _error(f"{data} is not a usable number", where, ())
+            raise _error(f"{data} is not a usable number", where, (),
+                         cn=f"{data} 不是可用的数")
         return _sane(data, where, ()), where
     if isinstance(data, int):
         if abs(data) >= 10 ** (MAX_EXPONENT + 1):
-            raise _error("the number is out of range for a fact", where, ())
+            raise _error("the number is out of range for a fact", where, (),
+                         cn="这个数超出了数据的范围")
         return Decimal(data), where
     if isinstance(data, float):
         if data != data or data in (float("inf"), float("-inf")):
-            raise _error(f"{data} is not a usable number", where, ())
+            raise _error(f"{data} is not a usable number", where, (),
+                         cn=f"{data} 不是可用的数")
         return _sane(Decimal(repr(data)), where, ()), where
     if hasattr(data, "isoformat"):
         return data.isoformat(), where
-    raise _error(f"unsupported value of type {type(data).__name__}", where, ())
+    raise _error(f"unsupported value of type {type(data).__name__}", where, (),
+                 cn=f"不支持的值类型 {type(data).__name__}")
 
 
 def _unwrap(pair):
@@ -376,14 +437,18 @@ def _build(tree, path: str, lines) -> Facts:
     facts = Facts(path=path, source_lines=tuple(lines))
     if not isinstance(root, dict):
         raise _error("a facts file is a mapping of names to values", root_where, lines,
-                     "start with lines like `name: …` and `indicators:`")
+                     "start with lines like `name: …` and `indicators:`",
+                     cn="数据文件应是“名称: 值”的映射",
+                     hint_cn="请以 `name: …` 和 `indicators:` 这样的行开头")
     for key, (value, where) in root.items():
         if key == "indicators":
             if value is None:
                 continue
             if not isinstance(value, dict):
                 raise _error("`indicators:` maps indicator codes to their facts", where, lines,
-                             "e.g.\nindicators:\n  C114:\n    actual: 95")
+                             "e.g.\nindicators:\n  C114:\n    actual: 95",
+                             cn="`indicators:` 下应是“指标编码: 该指标的数据”",
+                             hint_cn="如\nindicators:\n  C114:\n    实际: 95")
             for code, (table, table_where) in value.items():
                 facts.indicators[code] = _indicator_table(code, table, table_where, lines,
                                                           facts)
@@ -401,7 +466,8 @@ def _indicator_table(code, table, where, lines, facts: Facts) -> Dict[str, FactV
     if not isinstance(table, dict):
         raise _error(f"the facts of {code} must be a mapping of fact names to values", where,
                      lines, f"e.g.\n  {code}:\n    actual: 95\n(or `{code}: na` when it does "
-                     "not apply)")
+                     "not apply)", cn=f"{code} 的数据应是“数据名: 值”的映射",
+                     hint_cn=f"如\n  {code}:\n    实际: 95\n（不适用时写 `{code}: 不适用`）")
     out = {}
     for name, (value, value_where) in table.items():
         if name in NOT_APPLICABLE_KEYS:
@@ -471,7 +537,7 @@ def coerce(value, kind: str, *, unit: Optional[str] = None, levels=(), domain=No
         if not allow_list:
             raise CoercionError("is a list", "a list can be used only in sum(…), mean(…), "
                                 "min(…) or max(…); otherwise give one value", cn="是一个列表",
-                                hint_cn="列表只能用于 sum、mean、min、max；此处请填写一个值")
+                                hint_cn="列表只能用于 合计、平均、最小值、最大值；此处请填写一个值")
         return [coerce(v, kind, unit=unit, levels=levels, domain=domain) for v in value]
     if value is None:
         raise CoercionError("has no value", "write a value after the colon", cn="没有填写值",
@@ -532,7 +598,8 @@ def _to_number(value, kind: str, unit: Optional[str]) -> Decimal:
     if isinstance(value, bool):
         raise CoercionError(f"must be a number, not {'true' if value else 'false'}",
                             "yes/no facts are declared `bool`",
-                            cn=f"应为数值，而不是{'是' if value else '否'}")
+                            cn=f"应为数值，而不是{'是' if value else '否'}",
+                            hint_cn="是/否的数据应声明为 `是否`")
     if isinstance(value, Decimal):
         if kind == "percent" and abs(value) > 10:
             # 95 for 95% is a common slip; read literally it would mean 9500%.

@@ -920,8 +920,9 @@ def run(args) -> int:
     result = draft_set(table, args.name, args.region, args.year, label, facts.name)
     if getattr(args, "keywords", "en") == "zh":  # the draft in 权重, 满分, 每低于 …
         result.ind_text = _formatted(result.ind_text, "zh")
+    shown = "en" if getattr(args, "lang", None) == "en" else "zh"  # the table is Chinese
     for d in table.problems:
-        print(d.render(), file=sys.stderr)
+        print(d.render(shown), file=sys.stderr)
     write_atomic(output, result.ind_text.encode("utf-8"))
     write_atomic(facts, result.facts_text.encode("utf-8"))
     leaves = len(table.leaves())

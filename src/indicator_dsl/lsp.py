@@ -40,7 +40,7 @@ from . import __version__
 from . import nodes as n
 from .api import check_text
 from .checker import CheckedIndicator, CheckedSet, FactInfo, LetInfo, Scope
-from .errors import ERROR, WARNING, Diagnostic, IndicatorError, SetError
+from .errors import ERROR, WARNING, Diagnostic, IndicatorError, SetError, cn_of
 from .keywords import FUNCTION_DESCRIPTIONS, FUNCTIONS, KEYWORDS, Keyword
 from .modules import resolve
 from .numbers import plain
@@ -227,6 +227,17 @@ def _key(path: str) -> str:
         return path
 
 
+def _language(analysis: "Analysis") -> str:
+    """The language of a buffer's diagnostics, as `check` shows them: Chinese for a file
+    written in the Chinese keywords, or when the server runs in a Chinese locale (or with
+    INDICATOR_LANG=zh)."""
+    from .messages import requested, resolve, text_spelling
+
+    spelling = analysis.tree.spelling if analysis.tree is not None else \
+        text_spelling(analysis.text)
+    return resolve(requested(), spelling)
+
+
 @attrs.define(eq=False)
 class Analysis:
     """One buffer as the pipeline sees it: its own parse, the linked and checked set,
@@ -304,7 +315,8 @@ def analyse(text: str, path: str, version: Optional[int] = None,
         diagnostics = list(exc.diagnostics)
     except RecursionError:
         diagnostics = [Diagnostic(ERROR, "the file is nested too deeply to be read",
-                                  file=path, code="syntax")]
+                                  file=path, code="syntax",
+                                  message_cn="文件嵌套层数太多，无法读取")]
     try:
         tree, _ = parse_recovering(text, path)
     except (IndicatorError, RecursionError):
@@ -659,7 +671,7 @@ def hover_indicator(analysis: Analysis, target: Target) -> str:
             out.extend(f"- {_fact_line(info)}" for _, info in names)
     origins = checked.origins.get(code) if checked is not None else None
     if origins:
-        out.append("\n**来源**：" + "；".join(origins))
+        out.append("\n**来源**：" + "；".join(cn_of(note) for note in origins))
     if node.span is not None and not _same_file(node.span.file, analysis.path):
         out.append(f"\n定义于 {_where(analysis, node.span)}")
     return "\n".join(out)
@@ -1198,9 +1210,14 @@ class IndicatorServer(LanguageServer):
     def lsp_diagnostics(self, uri: str, analysis: Analysis) -> List[t.Diagnostic]:
         lines = self.lines(analysis.text)
         statements = self._statements(analysis)
+        chinese = _language(analysis) == "zh"
         out = []
         for d in analysis.diagnostics:
-            message = d.message + (f"\n提示：{d.hint}" if d.hint else "")
+            if chinese:
+                hint = d.hint_cn or d.hint
+                message = (d.message_cn or d.message) + (f"\n提示：{hint}" if hint else "")
+            else:
+                message = d.message + (f"\n提示：{d.hint}" if d.hint else "")
             severity = t.DiagnosticSeverity.Error if d.severity == ERROR else \
                 t.DiagnosticSeverity.Warning if d.severity == WARNING else \
                 t.DiagnosticSeverity.Information
@@ -1220,7 +1237,7 @@ class IndicatorServer(LanguageServer):
                     related = [t.DiagnosticRelatedInformation(
                         location=t.Location(uri=from_fs_path(str(Path(d.file).resolve())),
                                             range=self.lines(other).diagnostic_range(d)),
-                        message=d.message)]
+                        message=(d.message_cn or d.message) if chinese else d.message)]
             out.append(t.Diagnostic(range=where, message=message, severity=severity,
                                     source=SOURCE, code=d.code,
                                     related_information=related))

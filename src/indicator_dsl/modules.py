@@ -27,7 +27,8 @@ from typing import Dict, List, Optional, Tuple
 import attrs
 
 from . import nodes as n
-from .errors import ERROR, Diagnostic, IndicatorError, SetError, SourceText, did_you_mean
+from .errors import (ERROR, Bilingual, Diagnostic, IndicatorError, SetError, SourceText,
+                     did_you_mean)
 from .parser import parse_recovering, read_source
 
 ENV_PATH = "INDICATOR_PATH"
@@ -47,10 +48,12 @@ class Sources(SourceText):
         source = self.files.get(path)
         return source.text if source else None
 
-    def diagnostic(self, severity, message, span, hint=None, code=None) -> Diagnostic:
+    def diagnostic(self, severity, message, span, hint=None, code=None, message_cn=None,
+                   hint_cn=None) -> Diagnostic:
         if span is not None and span.file in self.files and span.file != self.path:
-            return self.files[span.file].diagnostic(severity, message, span, hint, code)
-        return super().diagnostic(severity, message, span, hint, code)
+            return self.files[span.file].diagnostic(severity, message, span, hint, code,
+                                                    message_cn, hint_cn)
+        return super().diagnostic(severity, message, span, hint, code, message_cn, hint_cn)
 
 
 @attrs.define
@@ -124,9 +127,11 @@ class _Linker:
         self.found: List[Tuple[str, str, str]] = []
         self.dropped: Dict[str, Tuple[int, ...]] = {}
 
-    def error(self, message, span, hint=None, source: SourceText = None):
+    def error(self, message, span, hint=None, source: SourceText = None, *, cn=None,
+              hint_cn=None):
         source = source or self.sources
-        self.diagnostics.append(source.diagnostic(ERROR, message, span, hint, code="module"))
+        self.diagnostics.append(source.diagnostic(ERROR, message, span, hint, code="module",
+                                                  message_cn=cn, hint_cn=hint_cn))
 
     # --- files
     def load_text(self, text: str, path: str, stack: Tuple[str, ...]) -> Optional[n.SetFile]:
@@ -144,11 +149,16 @@ class _Linker:
         found = located[0] if located else None
         if found is None:
             searched = os.environ.get(ENV_PATH)
+            folder = Path(here).parent or '.'
             self.error(f"cannot find {name!r}", statement.span,
-                       f"the path is relative to {Path(here).parent or '.'}" +
+                       f"the path is relative to {folder}" +
                        (f" and {ENV_PATH}={searched}" if searched else
                         f"; other folders are searched through {ENV_PATH}, then the standard library "
-                        f"({library_dir()})"))
+                        f"({library_dir()})"),
+                       cn=f"找不到“{name}”",
+                       hint_cn=f"路径相对于 {folder}" +
+                       (f"，并在 {ENV_PATH}={searched} 中查找" if searched else
+                        f"；其他文件夹可通过 {ENV_PATH} 指定，最后查找标准库（{library_dir()}）"))
             return None
         key = str(found.resolve())
         if (name, str(found), located[1]) not in self.found:
@@ -157,7 +167,9 @@ class _Linker:
             chain = " → ".join(Path(p).name for p in stack[stack.index(key):]) + \
                 f" → {found.name}"
             self.error(f"import cycle: {chain}", statement.span,
-                       "a file cannot import or extend itself, directly or through others")
+                       "a file cannot import or extend itself, directly or through others",
+                       cn=f"循环导入：{chain}",
+                       hint_cn="文件不能直接或经由其他文件导入或继承它自己")
             return None
         if key in self.loaded:
             return self.loaded[key]
@@ -216,9 +228,13 @@ class _Linker:
                 got_lets.append(values[name])
             else:
                 guess = did_you_mean(name, list(rules) + list(values))
+                offered = sorted(list(rules) + list(values))
                 self.error(f"{statement.path!r} has no rule or value named {name!r}",
                            statement.span, f"did you mean {guess!r}?" if guess else
-                           "it offers: " + ", ".join(sorted(list(rules) + list(values))))
+                           "it offers: " + ", ".join(offered),
+                           cn=f"“{statement.path}”中没有名为“{name}”的规则或中间值",
+                           hint_cn=f"是否应为“{guess}”？" if guess else
+                           "它提供：" + ("、".join(f"`{o}`" for o in offered) or "（无）"))
         return list(library.facts), got_lets, got_defs
 
     # --- extends
@@ -233,7 +249,8 @@ class _Linker:
                     if not found:
                         self._unknown(code, base, edit)
                     else:
-                        self._origin(code, f"removed by {_where(edit.span)}")
+                        self._origin(code, Bilingual(f"removed by {_where(edit.span)}",
+                                                     f"由 {_where(edit.span)} 删除"))
             elif isinstance(edit, n.Under):
                 def add(node, edit=edit):
                     children = self._placed(list(node.children), edit.children)
@@ -244,7 +261,7 @@ class _Linker:
                 if not found:
                     self._unknown(edit.code, base, edit)
                 for node in edit.children:
-                    self._origin(node.code, f"added by {_where(edit.span)}")
+                    self._origin(node.code, _added(edit.span))
             elif isinstance(edit, n.Override):
                 def change(node, edit=edit):
                     return _override(node, edit)
@@ -252,9 +269,9 @@ class _Linker:
                 if not found:
                     self._unknown(edit.code, base, edit)
                 else:
-                    self._origin(edit.code, "; ".join(_override_parts(edit)))
+                    self._origin(edit.code, _override_note(edit))
         for node in child.indicators:
-            self._origin(node.code, f"added by {_where(node.span)}")
+            self._origin(node.code, _added(node.span))
         indicators = self._placed(indicators, child.indicators)
         declared = {name for d in child.facts for name in d.names}
         facts = [d for d in base.facts if not set(d.names) & declared] + list(child.facts)
@@ -277,9 +294,14 @@ class _Linker:
             codes = [sibling.code for sibling in out]
             if code not in codes:
                 guess = did_you_mean(code, codes)
+                side_cn = "之后" if side == "after" else "之前"
                 self.error(f"{node.code} is placed {side} {code}, which is not beside it",
                            node.span, f"did you mean {guess!r}?" if guess else
-                           f"place it among {', '.join(codes) or 'the indicators'}")
+                           f"place it among {', '.join(codes) or 'the indicators'}",
+                           cn=f"{node.code} 排在 {code} {side_cn}，但 {code} 不是它的同级指标",
+                           hint_cn=f"是否应为“{guess}”？" if guess else
+                           f"请排在同级指标 {'、'.join(codes)} 之间" if codes else
+                           "请排在同级指标之间")
                 out.append(node)
                 continue
             index = codes.index(code) + (1 if side == "after" else 0)
@@ -295,7 +317,9 @@ class _Linker:
             stack.extend(node.children)
         guess = did_you_mean(code, codes)
         self.error(f"the extended set has no indicator {code}", edit.span,
-                   f"did you mean {guess!r}?" if guess else None)
+                   f"did you mean {guess!r}?" if guess else "check the code",
+                   cn=f"所继承的指标体系中没有指标 {code}",
+                   hint_cn=f"是否应为“{guess}”？" if guess else "请核对指标编码")
 
     def _origin(self, code: str, note: str) -> None:
         self.origins.setdefault(code, []).append(note)
@@ -321,11 +345,15 @@ def _rename(node, renamed: Dict[str, str]):
     return attrs.evolve(node, **changes) if changes else node
 
 
+def _added(span: Optional[n.Span]) -> Bilingual:
+    return Bilingual(f"added by {_where(span)}", f"由 {_where(span)} 增加")
+
+
 def _where(span: Optional[n.Span]) -> str:
     return f"{Path(span.file).name}:{span.line}" if span else "?"
 
 
-def _override_parts(edit: n.Override) -> List[str]:
+def _override_note(edit: n.Override) -> Bilingual:
     where = _where(edit.span)
     fields = [f for f in ("weight", "name", "explain", "standard", "rule", "na_policy")
               if getattr(edit, f) is not None]
@@ -335,7 +363,15 @@ def _override_parts(edit: n.Override) -> List[str]:
         fields.append("children")
     if edit.notes or edit.facts or edit.lets:
         fields.append("notes/facts/values")
-    return [f"{', '.join(fields)} from {where}" if fields else f"overridden at {where}"]
+    if not fields:
+        return Bilingual(f"overridden at {where}", f"在 {where} 修改")
+    shown = "、".join(_FIELDS_CN.get(f, f) for f in fields)
+    return Bilingual(f"{', '.join(fields)} from {where}", f"{shown}来自 {where}")
+
+
+_FIELDS_CN = {"weight": "分值", "name": "名称", "explain": "指标解释", "standard": "评分标准",
+              "rule": "评分规则", "na_policy": "不适用时的处理", "points": "要点",
+              "children": "下级指标", "notes/facts/values": "备注、数据和中间值"}
 
 
 def _override(node: n.Indicator, edit: n.Override) -> n.Indicator:
@@ -405,5 +441,6 @@ def _merge_header(base: n.Header, child: n.Header) -> n.Header:
 def link_or_raise(text: str, path: str) -> Linked:
     linked = link(text, path)
     if linked.tree is None and not linked.diagnostics:  # pragma: no cover - defensive
-        raise SetError(Diagnostic(ERROR, "nothing could be read", file=path))
+        raise SetError(Diagnostic(ERROR, "nothing could be read", file=path,
+                                  message_cn="没有读出任何内容"))
     return linked

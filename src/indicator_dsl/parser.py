@@ -153,13 +153,16 @@ def read_source(path: str | Path) -> str:
         data = p.read_bytes()
     except FileNotFoundError:
         raise FileAccessError(Diagnostic(ERROR, "file not found", file=str(path),
-                                         hint="check the path")) from None
+                                         hint="check the path", message_cn="文件不存在",
+                                         hint_cn="请检查路径")) from None
     except IsADirectoryError:
         raise FileAccessError(Diagnostic(ERROR, "is a directory, not a .ind file",
-                                         file=str(path))) from None
+                                         file=str(path),
+                                         message_cn="这是一个文件夹，不是 .ind 文件")) from None
     except OSError as exc:
         raise FileAccessError(Diagnostic(ERROR, f"cannot read the file: {exc.strerror}",
-                                         file=str(path))) from None
+                                         file=str(path),
+                                         message_cn=f"无法读取文件：{exc.strerror}")) from None
     return decode_source(data, str(path))
 
 
@@ -167,10 +170,14 @@ def decode_source(data: bytes, path: str) -> str:
     if len(data) > MAX_FILE_BYTES:
         raise SetError(Diagnostic(ERROR, f"file is {len(data)} bytes; the limit is "
                                   f"{MAX_FILE_BYTES}", file=path,
-                                  hint="a rule file is text; is this the right file?"))
+                                  hint="a rule file is text; is this the right file?",
+                                  message_cn=f"文件有 {len(data)} 字节，超过上限 {MAX_FILE_BYTES}",
+                                  hint_cn="规则文件是文本文件；是不是选错了文件？"))
     if b"\x00" in data:
         raise SetError(Diagnostic(ERROR, "file contains NUL bytes; it is not a text file",
-                                  file=path, hint="a .ind file is UTF-8 text"))
+                                  file=path, hint="a .ind file is UTF-8 text",
+                                  message_cn="文件中有 NUL 字节，不是文本文件",
+                                  hint_cn=".ind 文件应是 UTF-8 文本"))
     from .textio import decode_utf8
 
     return decode_utf8(data, path, SetError, "rule file")
@@ -192,7 +199,8 @@ def parse_recovering(text: str, path: str = "<string>"):
     """(tree, syntax diagnostics). With errors, the tree is built from the lines that
     parsed (None if nothing could be recovered), so later checks can still run on them."""
     if "\x00" in text:
-        raise SetError(Diagnostic(ERROR, "text contains NUL characters", file=path))
+        raise SetError(Diagnostic(ERROR, "text contains NUL characters", file=path,
+                                  message_cn="文本中有 NUL 字符"))
     source = SourceText(path, text)
     lines = text.split("\n")
     diagnostics: List[Diagnostic] = []
@@ -297,6 +305,16 @@ def _code_part(line: str) -> str:
 
 # ------------------------------------------------------------ error handling
 
+_TERMINAL_NAMES_CN = {
+    "NAME": "名称", "NUMBER": "数字", "PERCENT": "百分数", "STRING": "带双引号的文字",
+    "_NL": "行尾", "$END": "文件末尾", "ARROW": "“->”", "COMP_OP": "比较符（>=、<、== …）",
+    "ADD_OP": "“+”或“-”", "MUL_OP": "“*”或“/”", "_SEMICOLON": "“;”", "_COMMA": "“,”",
+    "_COLON": "“:”", "_LPAR": "“(”", "_RPAR": "“)”", "_LSQB": "“[”", "_RSQB": "“]”",
+    "_LBRACE": "“{”", "_RBRACE": "“}”", "_EQUAL": "“=”", "DIRECTION": "“每低于”“每高于”等",
+    "_OF": "“的”", "AND": "“且”", "OR": "“或”", "IN": "“在”", "NOT": "“非”",
+    "PLACE_AFTER": "“排在 … 之后”", "PLACE_BEFORE": "“排在 … 之前”",
+}
+
 _TERMINAL_NAMES = {
     "NAME": "a name", "NUMBER": "a number", "PERCENT": "a percentage", "STRING": "a quoted text",
     "_NL": "the end of the line", "$END": "the end of the file", "ARROW": "'->'",
@@ -316,24 +334,32 @@ _FIRST = ["_RBRACE", "ARROW", "_SEMICOLON", "_RPAR", "_RSQB", "_COLON", "_NL", "
           "STRING", "WEIGHT", "COMP_OP"]
 
 
-def _human_expected(expected) -> str:
+def _human_expected(expected, lang: str = "en") -> str:
+    """What the parser would have accepted, in words: English, or Chinese (keywords in
+    their Chinese spelling)."""
     terms = [t for t in expected if t not in ("RECOVER", "$END") and not t.startswith("__")]
     terms.sort(key=lambda t: (_FIRST.index(t) if t in _FIRST else len(_FIRST), t))
+    known = _TERMINAL_NAMES_CN if lang == "zh" else _TERMINAL_NAMES
     names = []
     for term in terms:
-        if term in _TERMINAL_NAMES:
-            name = _TERMINAL_NAMES[term]
+        if term in known:
+            name = known[term]
         elif term.isupper() and not term.startswith(("_", "CN_")):
-            name = f"'{term.lower()}'"
+            name = f"“{_chinese_keyword(term.lower())}”" if lang == "zh" else f"'{term.lower()}'"
         else:
             continue
         if name not in names:
             names.append(name)
     if not names:
-        return "something else"
+        return "其他内容" if lang == "zh" else "something else"
     if len(names) > 10:
         names = names[:10] + ["…"]
-    return ", ".join(names)
+    return ("、" if lang == "zh" else ", ").join(names)
+
+
+def _chinese_keyword(english: str) -> str:
+    keyword = _keywords.by_english().get(english)
+    return keyword.chinese[0] if keyword is not None and keyword.chinese else english
 
 
 def _describe(exc: UnexpectedInput, postlex: _NewlinePostLexer, source: SourceText,
@@ -343,48 +369,65 @@ def _describe(exc: UnexpectedInput, postlex: _NewlinePostLexer, source: SourceTe
     column = getattr(exc, "column", None) or 1
     if line == -1:
         line = len(lines)
-    hint = None
+    hint = hint_cn = None
     if postlex.depth_exceeded is not None:
         token = postlex.depth_exceeded
         postlex.depth_exceeded = None
         d = source.diagnostic(ERROR, f"brackets nested more than {MAX_NESTING} deep", _tok_span(
-            token, path), hint="split the expression with `let` names")
+            token, path), hint="split the expression with `let` names",
+            message_cn=f"括号嵌套超过 {MAX_NESTING} 层",
+            hint_cn="请用 `设` 给一部分算式命名，把算式拆开")
         return d, [token.line]
     if isinstance(exc, UnexpectedCharacters):
         ch = source.line(line)[column - 1] if source.line(line) and column <= len(
             source.line(line)) else "?"
         message = f"unexpected character {ch!r}"
+        message_cn = f"不能识别的字符“{ch}”"
         if ch in _FULL_WIDTH:
             hint = f"use the ASCII {_FULL_WIDTH[ch]!r} instead of the full-width {ch!r}" \
                 if _FULL_WIDTH[ch] else "remove the full stop"
+            hint_cn = f"请把全角的“{ch}”改为半角的“{_FULL_WIDTH[ch]}”" \
+                if _FULL_WIDTH[ch].strip() else \
+                "请把全角空格改为半角空格" if _FULL_WIDTH[ch] else "请删去句号"
         elif ch in "「」『』‘’'":
             hint = 'write texts in straight double quotes: "…"'
+            hint_cn = '文字请用英文直双引号括起来："…"'
         elif ch == "%":
             hint = "a percentage is written right after its number, e.g. 5%"
+            hint_cn = "百分号紧跟在数字后面，如 5%"
         elif ch == "=":
             hint = "compare with == ; = only names a value in `let x = …`"
+            hint_cn = "比较请用 ==；= 只用于 `设 x = …` 给中间值命名"
         return Diagnostic(ERROR, message, file=path, line=line, column=column,
-                          source_line=source.line(line), hint=hint, code="syntax"), [line]
+                          source_line=source.line(line), hint=hint, code="syntax",
+                          message_cn=message_cn, hint_cn=hint_cn), [line]
     if isinstance(exc, UnexpectedToken):
         token = exc.token
-        expected = _human_expected(exc.accepts or exc.expected)
+        accepts = exc.accepts or exc.expected
+        expected = _human_expected(accepts)
+        expected_cn = _human_expected(accepts, "zh")
         previous = postlex.previous
         if token.type == "$END":
             message = f"the file ends too early; expected {expected}"
+            message_cn = f"文件提前结束了；此处应为：{expected_cn}"
             hint = "is a '}' missing?" if "'}'" in expected else None
+            hint_cn = "是不是少了“}”？" if hint else None
             last = max((i + 1 for i, text in enumerate(lines) if text.strip()), default=1)
             end_col = len(source.line(last) or "") + 1
             return Diagnostic(ERROR, message, file=path, line=last, column=end_col,
-                              source_line=source.line(last), hint=hint, code="syntax"), []
+                              source_line=source.line(last), hint=hint, code="syntax",
+                              message_cn=message_cn, hint_cn=hint_cn), []
         if token.type == "_NL":
             message = f"the line ends too early; expected {expected}"
+            message_cn = f"这一行提前结束了；此处应为：{expected_cn}"
             at_line = token.line
             at_col = token.column
         else:
             shown = token.value if len(token.value) <= 30 else token.value[:30] + "…"
             message = f"unexpected {shown!r}; expected {expected}"
+            message_cn = f"这里不应出现“{shown}”；此处应为：{expected_cn}"
             at_line, at_col = token.line, token.column
-        hint = _hint_for(token, exc, previous)
+        hint, hint_cn = _hint_for(token, exc, previous)
         bad = [at_line]
         joined = postlex.joined
         if joined is not None and joined.line < at_line and not (
@@ -394,21 +437,29 @@ def _describe(exc: UnexpectedInput, postlex: _NewlinePostLexer, source: SourceTe
             message = (f"the line ends with {joined.value!r}, so the next line was read as "
                        f"its continuation; then came {token.value!r}")
             hint = (f"finish the expression after {joined.value!r}, or remove it")
+            message_cn = (f"这一行以“{joined.value}”结尾，所以下一行被当作它的接续；"
+                          f"接着却是“{token.value}”")
+            hint_cn = f"请写完“{joined.value}”后面的内容，或删去“{joined.value}”"
             return Diagnostic(ERROR, message, file=path, line=joined.line, column=joined.column,
                               source_line=source.line(joined.line), hint=hint,
-                              code="syntax"), list(range(joined.line, token.line + 1))
+                              code="syntax", message_cn=message_cn,
+                              hint_cn=hint_cn), list(range(joined.line, token.line + 1))
         if previous is not None and previous.type in _CONTINUATION and previous.line < at_line:
             # The statement before ran on into this line: it is the broken one.
             message = (f"the statement ends after {previous.value!r}; expected "
                        f"{_human_expected(_after(previous))}")
+            message_cn = (f"语句在“{previous.value}”之后就结束了；此处应为："
+                          f"{_human_expected(_after(previous), 'zh')}")
             at_line, at_col = previous.line, previous.column
             bad = list(range(previous.line, token.line + 1))
         return Diagnostic(ERROR, message, file=path, line=at_line, column=at_col,
                           source_line=source.line(at_line), hint=hint, code="syntax",
                           end_column=at_col + max(1, len(token.value))
-                          if token.type != "_NL" else None), bad
+                          if token.type != "_NL" else None,
+                          message_cn=message_cn, hint_cn=hint_cn), bad
     return Diagnostic(ERROR, str(exc).splitlines()[0], file=path, line=line, column=column,
-                      source_line=source.line(line), code="syntax"), [line]
+                      source_line=source.line(line), code="syntax",
+                      message_cn="语法错误"), [line]
 
 
 def _after(token: Token) -> set:
@@ -417,27 +468,36 @@ def _after(token: Token) -> set:
     return {"NAME", "NUMBER", "PERCENT"}
 
 
-def _hint_for(token: Token, exc: UnexpectedToken, previous: Optional[Token]) -> Optional[str]:
+def _hint_for(token: Token, exc: UnexpectedToken,
+              previous: Optional[Token]) -> Tuple[Optional[str], Optional[str]]:
+    """(hint, Chinese hint) for an unexpected token."""
     expected = exc.accepts or exc.expected
     value = token.value
     if "WEIGHT" in expected and token.type in ("NAME", "NUMBER", "_COLON"):
-        return 'an indicator is written: CODE "名称" weight N: rule   (or { … } for a block)'
+        return ('an indicator is written: CODE "名称" weight N: rule   (or { … } for a block)',
+                '指标的写法：编码 "名称" 权重 N: 规则   （或用 { … } 写成指标块）')
     if token.type == "_EQUAL" or value == "=":
-        return "compare with == ; `=` only names a value in `let x = …`"
+        return ("compare with == ; `=` only names a value in `let x = …`",
+                "比较请用 ==；`=` 只用于 `设 x = …` 给中间值命名")
     if "ARROW" in expected and token.type in ("_SEMICOLON", "_NL"):
-        return "a clause is `condition -> score`; `else -> score` ends a chain"
+        return ("a clause is `condition -> score`; `else -> score` ends a chain",
+                "条款的写法是 `条件 -> 得分`；最后可用 `否则 -> 得分` 收尾")
     from .formatter import KEYWORDS
 
     if value in KEYWORDS and token.type != "NAME":
-        return f"{value!r} is a keyword and cannot be used as a name"
+        return (f"{value!r} is a keyword and cannot be used as a name",
+                f"“{value}”是关键字，不能用作名称")
     if previous is not None and previous.value in KEYWORDS and previous.type != "NAME" \
             and token.type in ("COMP_OP", "ADD_OP", "MUL_OP", "ARROW"):
-        return f"{previous.value!r} is a keyword and cannot be used as a name; rename the fact"
+        return (f"{previous.value!r} is a keyword and cannot be used as a name; rename the fact",
+                f"“{previous.value}”是关键字，不能用作名称；请给这个数据换个名称")
     if token.type == "NAME" and previous is not None and previous.type in ("NUMBER", "PERCENT"):
-        return "is an operator (*, +, -, /, of) or a ';' missing between clauses?"
+        return ("is an operator (*, +, -, /, of) or a ';' missing between clauses?",
+                "是不是少了运算符（*、+、-、/、的），或条款之间少了“;”？")
     if token.type == "STRING" and "NAME" in expected:
-        return "names are written without quotes; quotes are for texts and levels"
-    return None
+        return ("names are written without quotes; quotes are for texts and levels",
+                "名称不加引号；引号只用于文字和选项")
+    return None, None
 
 
 def _near_set_aside(bad_lines, set_aside) -> bool:
@@ -523,10 +583,14 @@ class _Builder(Transformer_NonRecursive):
         if token.value in words:
             self._problem(f"{token.value!r} is a reserved word and cannot name {what}",
                           _tok_span(token, self.path), "choose another name, e.g. "
-                          f"{token.value}_value")
+                          f"{token.value}_value",
+                          cn=f"“{token.value}”是保留字，不能用作{_WHAT_CN.get(what, what)}的名称",
+                          hint_cn=f"请换一个名称，如 `{token.value}值`")
 
-    def _problem(self, message, span, hint=None):
-        self.problems.append(self.source_text.diagnostic(ERROR, message, span, hint, code="syntax"))
+    def _problem(self, message, span, hint=None, *, cn=None, hint_cn=None):
+        self.problems.append(self.source_text.diagnostic(ERROR, message, span, hint,
+                                                         code="syntax", message_cn=cn,
+                                                         hint_cn=hint_cn))
 
     # --- file
     @v_args(meta=True)
@@ -543,7 +607,9 @@ class _Builder(Transformer_NonRecursive):
                 _, key, value, span = item
                 if key in header and key != "rounding":
                     self._problem(f"`{key}` is given twice", span,
-                                  "a set has one header of each kind")
+                                  "a set has one header of each kind",
+                                  cn=f"`{_HEADER_CN.get(key, key)}` 写了两次",
+                                  hint_cn="每种表头只能写一次")
                     continue
                 header[key] = value
                 header_spans[key] = span
@@ -568,17 +634,25 @@ class _Builder(Transformer_NonRecursive):
                 edits.append(item)
         for extra in extends[1:]:
             self._problem("a set extends one other set", extra.span,
-                          "keep one `extends`; import rules from others with `import`")
+                          "keep one `extends`; import rules from others with `import`",
+                          cn="一个指标体系只能继承一个指标体系",
+                          hint_cn="请只保留一个 `继承`；其他文件中的规则可用 `导入` 引入")
         for node in indicators:
             if node.placement is not None and not extends:
+                side_cn = "之后" if node.placement[0] == "after" else "之前"
                 self._problem(f"`{node.placement[0]} {node.placement[1]}` places an indicator "
                               "among those of an extended set, but this file has no `extends`",
                               node.span, "indicators of a file of its own come in the order "
-                              "written; remove the placement")
+                              "written; remove the placement",
+                              cn=f"`排在 {node.placement[1]} {side_cn}` 用于在所继承的指标体系中"
+                                 "安排指标的位置，但本文件没有 `继承`",
+                              hint_cn="本文件自己的指标按书写顺序排列；请删去“排在 …”")
         if edits and not extends:
             self._problem("`override`, `remove` and `under` change an inherited set, but this "
                           "file has no `extends`", edits[0].span,
-                          'add `extends "base.ind"` at the top')
+                          'add `extends "base.ind"` at the top',
+                          cn="`修改`、`删除` 和 `增加到` 用于修改所继承的指标体系，但本文件没有 `继承`",
+                          hint_cn='请在文件开头加上 `继承 "base.ind"`')
         year = header.get("year")
         h = n.Header(
             name=header.get("set"), region=header.get("region"),
@@ -617,7 +691,9 @@ class _Builder(Transformer_NonRecursive):
         for item in body:
             if item[0] == "header":
                 self._problem("`when na` belongs in the group's own block or an `override`",
-                              item[3])
+                              item[3], "move it there",
+                              cn="`不适用时` 应写在该上级指标自己的块中，或写在 `修改` 中",
+                              hint_cn="请把它移到那里")
                 continue
             kind, value, item_span = item
             if kind == "node":
@@ -628,7 +704,11 @@ class _Builder(Transformer_NonRecursive):
                 lets.append(value)
             else:
                 self._problem(f"`under {code.value}` adds indicators (and the facts and values "
-                              f"they use); `{kind}` belongs in an `override` block", item_span)
+                              f"they use); `{kind}` belongs in an `override` block", item_span,
+                              f"write it in `override {code.value} {{ … }}`",
+                              cn=f"`增加到 {code.value}` 只用于增加指标（及其所用的数据和中间值）；"
+                                 f"`{_ITEM_CN.get(kind, kind)}` 应写在 `修改` 块中",
+                              hint_cn=f"请写在 `修改 {code.value} {{ … }}` 中")
         return n.Under(code.value, tuple(children), tuple(facts), tuple(lets),
                        span=self._span(meta))
 
@@ -661,7 +741,10 @@ class _Builder(Transformer_NonRecursive):
                 lists[kind].append(value)
                 continue
             if kind in fields:
-                self._problem(f"`{kind}` is given twice in this override", item_span)
+                self._problem(f"`{kind}` is given twice in this override", item_span,
+                              "keep one of them",
+                              cn=f"`{_ITEM_CN.get(kind, kind)}` 在这个 `修改` 中写了两次",
+                              hint_cn="请只保留一个")
             fields[kind] = value
         return n.Override(code.value, weight=fields.get("weight"), name=fields.get("name"),
                           explain=fields.get("explain"), standard=fields.get("standard"),
@@ -700,14 +783,19 @@ class _Builder(Transformer_NonRecursive):
                 continue
             if "." in token.value or not 1900 <= int(token.value) <= 2200:
                 self._problem(f"{token.value} is not a year", _tok_span(token, self.path),
-                              "write a four-digit year, e.g. year 2020 or year 2021 to 2025")
+                              "write a four-digit year, e.g. year 2020 or year 2021 to 2025",
+                              cn=f"{token.value} 不是年份",
+                              hint_cn="请写四位数的年份，如 年度 2020 或 年度 2021 至 2025")
                 years.append(0)
             else:
                 years.append(int(token.value))
         low = years[0]
         high = years[1] if len(years) > 1 else low
         if high < low:
-            self._problem(f"the validity period ends ({high}) before it starts ({low})", span)
+            self._problem(f"the validity period ends ({high}) before it starts ({low})", span,
+                          "write the earlier year first",
+                          cn=f"适用期的结束年份（{high}）早于开始年份（{low}）",
+                          hint_cn="请先写较早的年份")
         return ("header", "year", (low, high), span)
 
     @v_args(meta=True)
@@ -721,16 +809,23 @@ class _Builder(Transformer_NonRecursive):
         for i, grade in enumerate(grades):
             if grade.lower is None and i != len(grades) - 1:
                 self._problem(f"grade {grade.label!r} has no lower bound but is not the last",
-                              grade.span, "only the last grade may go without `>= N`")
+                              grade.span, "only the last grade may go without `>= N`",
+                              cn=f"等级“{grade.label}”没有写下限，但它不是最后一个等级",
+                              hint_cn="只有最后一个等级可以不写 `>= N`")
         for a, b in zip(grades, grades[1:]):
             if a.lower is not None and b.lower is not None and b.lower >= a.lower:
                 self._problem(f"grades must be listed from the highest bound down: "
                               f"{b.label} >= {b.lower} comes after {a.label} >= {a.lower}",
-                              b.span)
+                              b.span, "list the grades from the best down",
+                              cn=f"等级须按下限从高到低排列：{b.label} >= {b.lower} 排在了 "
+                                 f"{a.label} >= {a.lower} 之后",
+                              hint_cn="请从最高的等级写起")
         labels = [g.label for g in grades]
         for label in set(labels):
             if labels.count(label) > 1:
-                self._problem(f"grade {label!r} is listed twice", span)
+                self._problem(f"grade {label!r} is listed twice", span,
+                              "list each grade once", cn=f"等级“{label}”写了两次",
+                              hint_cn="每个等级只写一次")
         return ("header", "grades", tuple(grades), span)
 
     @v_args(meta=True)
@@ -741,7 +836,10 @@ class _Builder(Transformer_NonRecursive):
             op, bound = items[1], items[2]
             if op.value not in (">=", "≥"):
                 self._problem(f"a grade's bound is inclusive and written `>= N`, not "
-                              f"`{op.value} N`", _tok_span(op, self.path))
+                              f"`{op.value} N`", _tok_span(op, self.path),
+                              "e.g. grades 优 >= 90, 良 >= 80, 中 >= 60, 差",
+                              cn=f"等级的下限含端点，应写成 `>= N`，而不是 `{op.value} N`",
+                              hint_cn="如 等级 优 >= 90, 良 >= 80, 中 >= 60, 差")
             lower = _number(bound.value)
         return n.Grade(label, lower, span=self._span(meta))
 
@@ -757,13 +855,17 @@ class _Builder(Transformer_NonRecursive):
             # `round leaves to 2 decimals` is the step 0.01.
             if value != value.to_integral_value() or value > 10:
                 self._problem("the number of decimals must be a whole number from 0 to 10",
-                              _tok_span(step, self.path))
+                              _tok_span(step, self.path), "e.g. round leaves to 2 decimals",
+                              cn="小数位数须是 0 至 10 的整数",
+                              hint_cn="如 保留 末级 到 2 位小数")
                 value = Decimal("0.01")
             else:
                 value = Decimal(1).scaleb(-int(value))
         elif value <= 0:
             self._problem("rounding needs a step above 0, e.g. 0.01 or 0.5",
-                          _tok_span(step, self.path))
+                          _tok_span(step, self.path), "e.g. round leaves to 0.01",
+                          cn="取舍精度须大于0，如 0.01 或 0.5",
+                          hint_cn="如 保留 末级 到 0.01")
         return ("rounding", n.Rounding(target, value, span=self._span(meta)))
 
     def round_leaves(self, _):
@@ -809,14 +911,18 @@ class _Builder(Transformer_NonRecursive):
         unit = items[0].value if items and items[0] is not None else None  # None: 元
         if unit is not None and unit not in MONEY_UNITS:
             self._problem(f"unknown money unit {unit!r}", self._span(meta),
-                          "use one of: " + ", ".join(MONEY_UNITS))
+                          "use one of: " + ", ".join(MONEY_UNITS),
+                          cn=f"无法识别的金额单位“{unit}”",
+                          hint_cn="请使用以下单位之一：" + "、".join(MONEY_UNITS))
         return n.FactType("money", unit=unit, span=self._span(meta))
 
     @v_args(meta=True)
     def type_level(self, meta, items):
         levels = tuple(_unquote(t) for t in items)
         if len(set(levels)) != len(levels):
-            self._problem("a level is listed twice", self._span(meta))
+            self._problem("a level is listed twice", self._span(meta),
+                          "list each level once", cn="有一个选项写了两次",
+                          hint_cn="每个选项只写一次")
         return n.FactType("level", levels=levels, span=self._span(meta))
 
     @v_args(meta=True)
@@ -868,13 +974,18 @@ class _Builder(Transformer_NonRecursive):
         for item in body:
             if item[0] == "header":  # `when na: …` inside a group
                 if na_policy is not None:
-                    self._problem(f"`when na` is given twice in {code}", item[3])
+                    self._problem(f"`when na` is given twice in {code}", item[3],
+                                  "keep one of them", cn=f"`不适用时` 在 {code} 中写了两次",
+                                  hint_cn="请只保留一个")
                 na_policy = item[2]
                 continue
             kind, value, item_span = item
             if kind in ("explain", "standard"):
                 if fields[kind] is not None:
-                    self._problem(f"`{kind}` is given twice in {code}", item_span)
+                    self._problem(f"`{kind}` is given twice in {code}", item_span,
+                                  "keep one of them",
+                                  cn=f"`{_ITEM_CN.get(kind, kind)}` 在 {code} 中写了两次",
+                                  hint_cn="请只保留一个")
                 fields[kind] = value
             elif kind == "note":
                 notes.append(value)
@@ -892,11 +1003,15 @@ class _Builder(Transformer_NonRecursive):
                 requires.append(value)
         if len(rules) > 1:
             self._problem(f"{code} has more than one `score:` rule", rules[1].span,
-                          "join the clauses into one rule with ';'")
+                          "join the clauses into one rule with ';'",
+                          cn=f"{code} 有不止一条 `评分:` 规则",
+                          hint_cn="请用“;”把各条款合成一条规则")
         rule = rules[0] if rules else None
         if na_policy is not None and not children:
             self._problem(f"`when na` says how a group treats children that do not apply; "
-                          f"{code} has no children", span)
+                          f"{code} has no children", span, "remove it, or add children",
+                          cn=f"`不适用时` 说明上级指标如何处理不适用的下级指标；{code} 没有下级指标",
+                          hint_cn="请删去它，或加上下级指标")
         return n.Indicator(code, name, weight, bonus, fields["explain"], fields["standard"],
                            tuple(notes), tuple(facts), tuple(lets), rule, tuple(points),
                            tuple(children), na_policy, tuple(requires), placement, span=span)
@@ -1177,9 +1292,14 @@ class _Builder(Transformer_NonRecursive):
     @v_args(meta=True)
     def name(self, meta, items):
         if items[0].value in EXPRESSION_WORDS:
-            hint = "`na` is an outcome: write `cond -> na`" if items[0].value == "na" else None
-            self._problem(f"{items[0].value!r} is a reserved word, not a value here",
-                          _tok_span(items[0], self.path), hint)
+            word = items[0].value
+            hint = "`na` is an outcome: write `cond -> na`" if word == "na" else \
+                "choose another name"
+            hint_cn = "`不适用` 是评分结果：请写成 `条件 -> 不适用`" if word in ("na", "不适用") \
+                else "请换一个名称"
+            self._problem(f"{word!r} is a reserved word, not a value here",
+                          _tok_span(items[0], self.path), hint,
+                          cn=f"“{word}”是保留字，不能在这里用作值", hint_cn=hint_cn)
         return n.Name(items[0].value, span=self._span(meta))
 
     @v_args(meta=True)
@@ -1187,6 +1307,17 @@ class _Builder(Transformer_NonRecursive):
         func = _CN_FUNCTIONS.get(items[0].value, items[0].value)
         args = tuple(a for a in items[1:] if a is not None)
         return n.Call(func, args, span=self._span(meta))
+
+
+# What a reserved word cannot name, and the header and block items, as the Chinese
+# messages say them.
+_WHAT_CN = {"an indicator": "指标", "a fact": "数据", "a value": "中间值", "a module": "导入的模块",
+            "a rule or its parameter": "规则或其参数"}
+_HEADER_CN = {"set": "指标体系", "region": "地区", "year": "年度", "source": "依据",
+              "total": "总分", "grades": "等级", "when na": "不适用时"}
+_ITEM_CN = {"weight": "权重", "name": "名称", "explain": "指标解释", "standard": "评分标准",
+            "note": "备注", "score": "评分", "when na": "不适用时", "point": "要点",
+            "fact": "数据", "let": "设", "require": "要求", "node": "指标"}
 
 
 def _cn_direction(word: str) -> str:

@@ -40,6 +40,7 @@ class PropertyFailure:
     code: str
     message: str
     facts: Dict[str, object]  # the counterexample, by indicator code → facts
+    message_cn: Optional[str] = None
 
     def snippet(self) -> str:
         lines = ["indicators:"]
@@ -49,9 +50,16 @@ class PropertyFailure:
                 lines.append(f"    {name}: {_yaml_value(value)}")
         return "\n".join(lines)
 
-    def render(self) -> str:
-        return f"{self.code}: {self.message}\n  counterexample (facts YAML):\n" + "\n".join(
-            "    " + line for line in self.snippet().splitlines())
+    def render(self, lang: str = "en") -> str:
+        if lang == "zh":
+            code = "（上级指标）" if self.code == GROUPS else self.code
+            head = f"{code}：{self.message_cn or self.message}\n  反例（数据 YAML）：\n"
+        else:
+            head = f"{self.code}: {self.message}\n  counterexample (facts YAML):\n"
+        return head + "\n".join("    " + line for line in self.snippet().splitlines())
+
+
+GROUPS = "(groups)"  # the code of failures of groups and the total
 
 
 def _yaml_value(value) -> str:
@@ -97,9 +105,10 @@ def fact_strategy(info):
 
 
 class _Found(Exception):
-    def __init__(self, message: str):
+    def __init__(self, message: str, cn: str):
         super().__init__(message)
         self.message = message
+        self.message_cn = cn
 
 
 def check_set(scorer, examples: int = DEFAULT_EXAMPLES, seed: int = 0) -> List[PropertyFailure]:
@@ -146,7 +155,7 @@ def _search(test, strategy, examples: int, seed: int):
         try:
             test(example)
         except _Found as failure:
-            found["message"], found["example"] = failure.message, example
+            found["message"], found["example"] = (failure.message, failure.message_cn), example
             raise
 
     try:
@@ -171,21 +180,27 @@ def _check_leaf(plan: LeafPlan, examples: int, seed: int) -> List[PropertyFailur
             except RuleFailure as failure:
                 if failure.invalid_input:
                     return  # e.g. an assessed value outside its band: the input's fault
-                raise _Found(f"cannot be scored with valid facts: {failure.message}")
+                raise _Found(f"cannot be scored with valid facts: {failure.message}",
+                             f"有效的数据却无法评分：{failure.message_cn or failure.message}")
             except ArithmeticError as exc:
-                raise _Found(f"the arithmetic fails ({exc.__class__.__name__})")
+                raise _Found(f"the arithmetic fails ({exc.__class__.__name__})",
+                             f"计算出错（{exc.__class__.__name__}）")
             if score is not None and not bonus and not Decimal(0) <= score <= weight:
-                raise _Found(f"scores {plain(score)}, outside [0, {plain(weight)}]")
+                raise _Found(f"scores {plain(score)}, outside [0, {plain(weight)}]",
+                             f"得 {plain(score)} 分，超出 [0, {plain(weight)}]")
 
         found = _search(bounded, _leaf_strategy(plan), examples, seed)
         if found:
-            failures.append(PropertyFailure(plan.code, found[0], _facts_of(plan, found[1])))
+            failures.append(PropertyFailure(plan.code, found[0][0], _facts_of(plan, found[1]),
+                                            found[0][1]))
     for promise in _promises(plan):
         slot = next((i for i, (name, _, _, _) in enumerate(plan.fact_slots)
                      if name == promise.name), None)
         if slot is None:
             failures.append(PropertyFailure(plan.code, f"`expect … in {promise.name}`: the rule "
-                                            f"does not read {promise.name}", {}))
+                                            f"does not read {promise.name}", {},
+                                            f"`承诺 … 于 {promise.name}`：规则没有用到 "
+                                            f"{promise.name}"))
             continue
         info = plan.fact_slots[slot][1]
         if promise.property == "continuous":
@@ -193,7 +208,7 @@ def _check_leaf(plan: LeafPlan, examples: int, seed: int) -> List[PropertyFailur
         else:
             found = _check_monotone(plan, slot, info, promise, examples, seed)
         if found:
-            failures.append(PropertyFailure(plan.code, found[0], found[1]))
+            failures.append(PropertyFailure(plan.code, found[0][0], found[1], found[0][1]))
     return failures
 
 
@@ -222,7 +237,10 @@ def _check_monotone(plan, slot, info, promise, examples, seed):
             return
         if (rising and s2 < s1) or (not rising and s2 > s1):
             raise _Found(f"promised {promise.property} in {promise.name}, but {promise.name} "
-                         f"{plain(low)} scores {plain(s1)} and {plain(high)} scores {plain(s2)}")
+                         f"{plain(low)} scores {plain(s1)} and {plain(high)} scores {plain(s2)}",
+                         f"承诺得分随 {promise.name} {'不减' if rising else '不增'}，但 "
+                         f"{promise.name} 为 {plain(low)} 时得 {plain(s1)} 分，为 {plain(high)} "
+                         f"时得 {plain(s2)} 分")
 
     found = _search(monotone, pair, examples, seed)
     if not found:
@@ -275,9 +293,12 @@ def _check_continuity(plan, slot, promise, examples, seed):
             return
         jump = max(scores) - min(scores)
         if jump > tolerance:
+            shown = ' / '.join(plain(s) for s in scores)
             raise _Found(f"promised continuous in {promise.name}, but at {plain(edge)} the "
-                         f"score jumps by {plain(jump)} ({' / '.join(plain(s) for s in scores)} "
-                         f"just below / at / just above)")
+                         f"score jumps by {plain(jump)} ({shown} "
+                         f"just below / at / just above)",
+                         f"承诺得分随 {promise.name} 连续，但在 {plain(edge)} 处得分跳变 "
+                         f"{plain(jump)}（略低于 / 等于 / 略高于该值时分别为 {shown}）")
 
     found = _search(continuous, st.tuples(_leaf_strategy(plan), st.sampled_from(edges)),
                     examples, seed)
@@ -323,13 +344,16 @@ def _check_groups(scorer, examples: int, seed: int) -> List[PropertyFailure]:
                 continue
             if not Decimal(0) <= score <= node.weight:
                 raise _Found(f"group {node.code} scores {plain(score)}, outside "
+                             f"[0, {plain(node.weight)}]",
+                             f"上级指标 {node.code} 得 {plain(score)} 分，超出 "
                              f"[0, {plain(node.weight)}]")
         total = scores.get("total")
         if total is not None and not bonus_below & {r.code for r in checked.roots} \
                 and not Decimal(0) <= total <= checked.total:
-            raise _Found(f"the total {plain(total)} is outside [0, {plain(checked.total)}]")
+            raise _Found(f"the total {plain(total)} is outside [0, {plain(checked.total)}]",
+                         f"总分 {plain(total)} 超出 [0, {plain(checked.total)}]")
 
     found = _search(bounded, strategy, max(20, examples // 4), seed)
     if not found:
         return []
-    return [PropertyFailure("(groups)", found[0], build(found[1]))]
+    return [PropertyFailure(GROUPS, found[0][0], build(found[1]), found[0][1])]

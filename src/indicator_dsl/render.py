@@ -273,8 +273,14 @@ def reported_problems(ev: Evaluation) -> List[Diagnostic]:
 
     Rule flags and per-indicator differences from published scores are listed by
     indicator instead; problems of the rule file itself (undeclared facts …) are for
-    its authors and are printed by the command, not put in the report."""
-    return [d for d in ev.diagnostics if d.message_cn or d.is_error]
+    its authors and are printed by the command, not put in the report. (Every message
+    has a Chinese wording now, so the warnings a report lists are named by their kind.)"""
+    return [d for d in ev.diagnostics if d.is_error or d.code in REPORTED_WARNINGS]
+
+
+# Warnings about the project's own facts: an unused or misplaced fact, a year outside the
+# set's period, a difference from the published total or grade.
+REPORTED_WARNINGS = frozenset({"facts", "published", "published-total"})
 
 
 SEVERITY_CN = {"error": "错误", "warning": "警告"}
@@ -497,35 +503,48 @@ def render_user_template(ev: Evaluation, template_text: str, autoescape: bool,
         raise TemplateError(_template_diagnostic(
             f"template syntax error: {exc.message}", path, template_text, exc.lineno,
             "check the {% … %} and {{ … }} tags on this line; filters and tests must "
-            "be jinja2 built-ins or md / br")) from None
+            "be jinja2 built-ins or md / br", cn="模板语法错误",
+            hint_cn="请检查这一行的 {% … %} 和 {{ … }} 标记；过滤器和测试只能用 jinja2 内置的，"
+                    "或 md、br")) from None
     except TemplateLimitError as exc:
         raise TemplateError(_template_diagnostic(
             f"the template went over a limit: {exc}", path, template_text,
             _template_line(exc, path),
             f"texts and lists built by a template are limited to {_MAX_SEQUENCE:,} items "
-            f"and exponents to {_MAX_EXPONENT}")) from None
+            f"and exponents to {_MAX_EXPONENT}", cn="模板超出了限制",
+            hint_cn=f"模板生成的文字和列表最多 {_MAX_SEQUENCE:,} 项，指数最大为 "
+                    f"{_MAX_EXPONENT}")) from None
     except SecurityError as exc:
         raise TemplateError(_template_diagnostic(
             f"the template did something the sandbox refuses: {exc}", path, template_text,
             _template_line(exc, path),
             "report templates may only read the documented context (docs/reports.md); "
-            "attributes starting with _ and Python internals are not available")) from None
+            "attributes starting with _ and Python internals are not available",
+            cn="模板做了沙箱不允许的操作",
+            hint_cn="报告模板只能读取文档中列出的内容（docs/reports.md）；以 _ 开头的属性和 "
+                    "Python 内部对象都不可用")) from None
     except UndefinedError as exc:
+        hint, hint_cn = _undefined_hint(exc.message or "", context)
         raise TemplateError(_template_diagnostic(
             f"the template uses an unknown name: {exc.message}", path, template_text,
-            _template_line(exc, path), _undefined_hint(exc.message or "", context))) from None
+            _template_line(exc, path), hint, cn="模板用了不存在的名称" + (
+                f"“{_undefined_name(exc.message or '')}”"
+                if _undefined_name(exc.message or "") else ""),
+            hint_cn=hint_cn)) from None
     except RecursionError:
         raise TemplateError(_template_diagnostic(
             "the template recurses too deeply", path, template_text, None,
-            "a macro or include calls itself without end")) from None
+            "a macro or include calls itself without end", cn="模板递归层数太多",
+            hint_cn="有宏或 include 无休止地调用自己")) from None
     except (KeyboardInterrupt, MemoryError):
         raise
     except Exception as exc:  # whatever the template's own expressions raise
         raise TemplateError(_template_diagnostic(
             f"the template failed: {exc.__class__.__name__}: {exc}", path, template_text,
             _template_line(exc, path),
-            "see docs/reports.md for the context's keys and the types of their values")) \
-            from None
+            "see docs/reports.md for the context's keys and the types of their values",
+            cn=f"模板运行出错（`{exc.__class__.__name__}`）",
+            hint_cn="报告内容中有哪些键、各是什么类型，见 docs/reports.md")) from None
 
 
 def _template_line(exc: BaseException, path: str) -> Optional[int]:
@@ -541,26 +560,36 @@ def _template_line(exc: BaseException, path: str) -> Optional[int]:
 
 
 def _template_diagnostic(message: str, path: str, text: str, line: Optional[int],
-                         hint: str) -> Diagnostic:
+                         hint: str, *, cn: str, hint_cn: str) -> Diagnostic:
     lines = text.splitlines()
     if line is None or not 1 <= line <= len(lines):
-        return Diagnostic(ERROR, message, file=path, line=line, hint=hint, code="template")
+        return Diagnostic(ERROR, message, file=path, line=line, hint=hint, code="template",
+                          message_cn=cn, hint_cn=hint_cn)
     source = lines[line - 1]
     # Underline the whole line: jinja2 gives no column.
     start = len(source) - len(source.lstrip()) + 1
     return Diagnostic(ERROR, message, file=path, line=line, column=start, source_line=source,
-                      hint=hint, code="template", end_column=max(len(source) + 1, start + 1))
+                      hint=hint, code="template", end_column=max(len(source) + 1, start + 1),
+                      message_cn=cn, hint_cn=hint_cn)
 
 
-def _undefined_hint(message: str, context: dict) -> str:
-    name = message.split("'")[1] if message.count("'") >= 2 else ""
+def _undefined_name(message: str) -> str:
+    return message.split("'")[1] if message.count("'") >= 2 else ""
+
+
+def _undefined_hint(message: str, context: dict):
+    """(hint, Chinese hint) for a name a template uses that its context does not have."""
+    name = _undefined_name(message)
     if "has no attribute" in message:
-        return "that key or attribute does not exist; docs/reports.md lists every field"
+        return ("that key or attribute does not exist; docs/reports.md lists every field",
+                "没有这个键或属性；所有字段见 docs/reports.md")
     # Very short names ('os') match too much to make a useful suggestion.
     guess = did_you_mean(name, context) if len(name) >= 3 else None
     if guess:
-        return f"did you mean {guess!r}? (docs/reports.md lists the context)"
-    return "the context has: " + ", ".join(sorted(context))
+        return (f"did you mean {guess!r}? (docs/reports.md lists the context)",
+                f"是否应为“{guess}”？（报告内容见 docs/reports.md）")
+    return ("the context has: " + ", ".join(sorted(context)),
+            "报告内容中有：" + "、".join(sorted(context)))
 
 
 # The binary formats live in office.py: openpyxl and python-docx are imported only

@@ -25,7 +25,9 @@ def decode_utf8(data: bytes, path: str, error: Type[IndicatorError], what: str) 
                 hint="save it as UTF-8 (WPS or Notepad: 另存为 → 编码 UTF-8), or convert it: "
                      f"iconv -f GBK -t UTF-8 {path} > utf8-{path.rsplit('/', 1)[-1]}",
                 message_cn=f"{what_cn(what)}是 GBK 编码，不是 UTF-8",
-                hint_cn="请另存为 UTF-8 编码（WPS 或记事本：另存为 → 编码选 UTF-8）")) from None
+                hint_cn="请另存为 UTF-8 编码（WPS 或记事本：另存为 → 编码选 UTF-8），或用命令转换："
+                        f"`iconv -f GBK -t UTF-8 {path} > utf8-{path.rsplit('/', 1)[-1]}`")) \
+                from None
         raise error(Diagnostic(ERROR, f"the {what} is not UTF-8 text (byte {exc.start})",
                                file=path, line=line, column=column,
                                hint="save it as UTF-8 text",

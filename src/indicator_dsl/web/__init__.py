@@ -46,7 +46,10 @@ def require_web() -> None:
     if missing:
         raise WebUnavailable(Diagnostic(
             ERROR, f"cannot start the web app: {', '.join(missing)} not installed",
-            hint=MISSING_HINT))
+            hint=MISSING_HINT, message_cn=f"无法启动评分网页：没有安装 {'、'.join(missing)}",
+            hint_cn="评分网页需要 starlette、uvicorn 和 python-multipart；请用 "
+                    "pip install starlette uvicorn python-multipart 安装（安装 indicator-dsl "
+                    "时会一并安装）"))
 
 
 def create_app(target: Optional[Path] = None, host: str = "127.0.0.1"):
@@ -65,10 +68,14 @@ def bind(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        hint = f"try another port: --port {port + 1}" if exc.errno in (98, 48, 10048) else \
-            "check --host"
+        in_use = exc.errno in (98, 48, 10048)
+        hint = f"try another port: --port {port + 1}" if in_use else "check --host"
+        hint_cn = f"请换一个端口：--port {port + 1}" if in_use else "请检查 --host"
         raise PortError(Diagnostic(ERROR, f"cannot listen on {host}:{port}: "
-                                   f"{exc.strerror or exc}", hint=hint)) from None
+                                   f"{exc.strerror or exc}", hint=hint,
+                                   message_cn=f"无法在 {host}:{port} 上监听："
+                                              f"{exc.strerror or exc}",
+                                   hint_cn=hint_cn)) from None
     sock.listen(128)
     sock.set_inheritable(True)
     return sock
@@ -90,7 +97,9 @@ def serve(target: Optional[Path] = None, host: str = "127.0.0.1", port: int = 80
         from ..errors import FileAccessError
 
         raise FileAccessError(Diagnostic(ERROR, "no such file or folder", file=str(target),
-                                         hint="give a folder of .ind files or one .ind file"))
+                                         hint="give a folder of .ind files or one .ind file",
+                                         message_cn="没有这个文件或文件夹",
+                                         hint_cn="请给出放有 .ind 文件的文件夹，或一个 .ind 文件"))
     import uvicorn
 
     app = create_app(target, host)

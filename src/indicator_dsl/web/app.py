@@ -299,7 +299,8 @@ class WebApp:
             return form.parse_state(raw.get("state") if isinstance(raw, dict) else None,
                                     MAX_FACTS_UPLOAD)
         except form.StateError as exc:
-            raise Refused(413 if "上限" in str(exc) else 400, str(exc.diagnostics[0].message))
+            first = exc.diagnostics[0]
+            raise Refused(413 if "上限" in str(exc) else 400, first.message_cn or first.message)
 
     async def evaluate(self, entry: SetEntry, request: Request):
         state = await self._state(request)

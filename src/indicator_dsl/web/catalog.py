@@ -140,9 +140,12 @@ class Catalog:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise SetError(Diagnostic(ERROR, f"not valid UTF-8 (byte {exc.start})", file=name,
-                                      hint="save the file as UTF-8")) from None
+                                      hint="save the file as UTF-8",
+                                      message_cn="文件不是有效的 UTF-8 文本",
+                                      hint_cn="请另存为 UTF-8 编码")) from None
         if "\x00" in text:
-            raise SetError(Diagnostic(ERROR, "the file contains NUL characters", file=name))
+            raise SetError(Diagnostic(ERROR, "the file contains NUL characters", file=name,
+                                      message_cn="文件中有 NUL 字符"))
         _check_upload_imports(text, name)
         digest = hashlib.sha256(name.encode("utf-8") + b"\0" + data).hexdigest()[:20]
         entry = SetEntry(f"u/{digest}", "upload", name, None, text=text)
@@ -202,7 +205,8 @@ def _load(entry: SetEntry):
     except IndicatorError as exc:
         return exc
     except RecursionError:
-        return SetError(Diagnostic(ERROR, "the set is nested too deeply", file=entry.label))
+        return SetError(Diagnostic(ERROR, "the set is nested too deeply", file=entry.label,
+                                   message_cn="指标体系嵌套层数太多"))
 
 
 def _check_upload_imports(text: str, name: str) -> None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import List, Optional
 
 from ..casefiles import CASE_SUFFIX, CaseRunner
-from ..errors import IndicatorError
+from ..errors import IndicatorError, cn_of
 from ..numbers import plain
 from ..render import shown_score
 from .form import KIND_CN, facts_yaml, field_specs
@@ -55,7 +55,7 @@ def indicator_doc(scorer, entry, node) -> dict:
                       "leaf": c.is_leaf} for c in node.children],
         "explain": node.node.explain, "standard": node.node.standard,
         "notes": list(node.node.notes), "rules": rules, "lets": lets, "facts": facts,
-        "origins": list(checked.origins.get(node.code, ())),
+        "origins": [cn_of(note) for note in checked.origins.get(node.code, ())],
         "source": _source(node, entry),
         "na_policy": node.node.na_policy,
         "cases": golden_cases(scorer, entry, node.code),
@@ -88,7 +88,7 @@ def golden_cases(scorer, entry, code: str) -> List[dict]:
         return [{"name": f"无法读取 {path.name}：{exc}", "error": True}]
     if not isinstance(doc, dict) or not isinstance(doc.get("cases"), list):
         return []
-    runner = CaseRunner()
+    runner = CaseRunner("zh")  # the web app speaks Chinese
     out = []
     for index, case in enumerate(doc["cases"]):
         if not isinstance(case, dict) or not _mentions(case, code):

@@ -535,7 +535,7 @@ def result_view(scorer, prepared: Prepared, evaluation: Evaluation) -> dict:
         if r.is_leaf:
             if r.code in waiting and r.code not in leaf_errors and not any(
                     p for p, msgs in field_errors.items()
-                    if any(m["message"].startswith(f"{r.code}:") for m in msgs)):
+                    if any(m["en"].startswith(f"{r.code}:") for m in msgs)):
                 pending.add(r.code)
         else:
             node = checked.by_code[r.code]
@@ -605,10 +605,12 @@ def _field_of(d: Diagnostic, code: str, names, chain, facts: Facts) -> Optional[
 
 
 def _message(d: Diagnostic) -> dict:
-    """A diagnostic for the page: the command line's message and hint, and its full
-    text as ``indicator-eval`` prints it."""
-    return {"severity": d.severity, "message": d.message, "hint": d.hint or "",
-            "location": d.location, "text": d.render(), "cn": d.message_cn or ""}
+    """A diagnostic for the page, which speaks Chinese: the command line's Chinese message
+    and hint, its full text as ``indicator-eval --lang zh`` prints it, and the English
+    message (``en``)."""
+    return {"severity": d.severity, "message": d.message_cn or d.message,
+            "hint": d.hint_cn or d.hint or "", "location": d.location,
+            "text": d.render("zh"), "en": d.message, "cn": d.message_cn or ""}
 
 
 def source_error_view(exc: IndicatorError) -> dict:

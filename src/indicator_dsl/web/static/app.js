@@ -327,7 +327,6 @@
     problems.textContent = "";
     data.problems.forEach(function (p) {
       var li = make("li", p.severity);
-      if (p.cn) li.appendChild(make("p", null, p.cn));
       li.appendChild(make("pre", "diag", p.text));
       problems.appendChild(li);
     });
