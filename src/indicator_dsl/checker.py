@@ -101,6 +101,7 @@ class LetInfo:
     scope: "Scope"
     type: Optional[str] = None
     checking: bool = False
+    cyclic: bool = False  # defined in terms of itself: reported once
 
     @property
     def name(self) -> str:
@@ -868,7 +869,10 @@ class _Checker:
                 self.facts.setdefault(expr.name, binding)
             return binding.value_type
         if isinstance(binding, LetInfo):
+            if binding.cyclic:
+                return None
             if binding.checking:
+                binding.cyclic = True
                 self.error(f"{expr.name!r} is defined in terms of itself", expr.span,
                            code="name", cn=f"“{expr.name}”的定义用到了它自己")
                 return None
@@ -1500,8 +1504,11 @@ def _show_value(v, lang: str = "en") -> str:
     return f'"{v}"'
 
 
-def is_percent_like(expr, scope: Optional[Scope]) -> bool:
+def is_percent_like(expr, scope: Optional[Scope], _through: frozenset = frozenset()) -> bool:
     """Whether values of this expression read best as percentages."""
+    def like(e, sc=scope):
+        return is_percent_like(e, sc, _through)
+
     if isinstance(expr, n.Number):
         return expr.is_percent
     if isinstance(expr, n.Name):
@@ -1509,24 +1516,24 @@ def is_percent_like(expr, scope: Optional[Scope]) -> bool:
         if isinstance(binding, FactInfo):
             return binding.kind == "percent"
         if isinstance(binding, LetInfo):
-            return is_percent_like(binding.let.value, binding.scope)
+            if id(binding) in _through:  # a value defined in terms of itself: an error
+                return False                # the type check reports
+            return is_percent_like(binding.let.value, binding.scope, _through | {id(binding)})
         return False
     if isinstance(expr, n.Call):
         if expr.func in ("ratio", "linear"):
             return True
         if expr.func in ("min", "max", "mean", "sum", "abs", "clamp", "round"):
-            return any(is_percent_like(a, scope) for a in expr.args[:1]) or \
-                any(is_percent_like(a, scope) for a in expr.args)
+            return any(like(a) for a in expr.args)
         return False
     if isinstance(expr, n.Binary):
         if expr.op in ("+", "-"):
-            return is_percent_like(expr.left, scope) or is_percent_like(expr.right, scope)
+            return like(expr.left) or like(expr.right)
         if expr.op == "/":
-            return not is_percent_like(expr.left, scope) and not is_percent_like(
-                expr.right, scope) or is_percent_like(expr.left, scope)
+            return not like(expr.left) and not like(expr.right) or like(expr.left)
         return False
     if isinstance(expr, n.Unary):
-        return is_percent_like(expr.operand, scope)
+        return like(expr.operand)
     return False
 
 
