@@ -15,7 +15,9 @@ def decode_utf8(data: bytes, path: str, error: Type[IndicatorError], what: str) 
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        column = len(data[data.rfind(b"\n", 0, exc.start) + 1: exc.start]) + 1
+        # in characters: the line up to the bad byte is valid UTF-8 (the decoder got there)
+        column = len(data[data.rfind(b"\n", 0, exc.start) + 1: exc.start]
+                     .decode("utf-8", "replace")) + 1
         gbk = _as_gbk(data)
         if gbk is not None:
             shown = gbk.splitlines()[line - 1] if line <= len(gbk.splitlines()) else None
