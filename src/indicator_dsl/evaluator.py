@@ -76,24 +76,77 @@ class IndicatorResult:
         return self.weight - self.score
 
 
-@attrs.define(eq=False)
 class Evaluation:
-    """The result of scoring one project with one set."""
+    """The result of scoring one project with one set.
 
-    set_name: Optional[str]
-    region: Optional[str]
-    years: Optional[tuple]
-    source: Optional[str]
-    set_path: str
-    facts_path: str
-    project: Dict[str, object]
-    total: Optional[Decimal]
-    max: Decimal
-    grade: Optional[str]
-    indicators: List[IndicatorResult]
-    diagnostics: List[Diagnostic]
-    rescaled: bool = False
-    unrounded_total: Optional[Decimal] = None
+    An evaluation made by the generated code (:mod:`indicator_dsl.fastpath`) is
+    compact: it keeps one record of what its leaves decided, and makes ``indicators``,
+    ``diagnostics`` and ``project`` the first time they are read (the justifications
+    later still, when read). Either way the attributes are the same.
+    """
+
+    __slots__ = ("set_name", "region", "years", "source", "set_path", "facts_path", "total",
+                 "max", "grade", "rescaled", "unrounded_total", "_project", "_indicators",
+                 "_diagnostics", "_lazy", "_record", "_sparse")
+
+    def __init__(self, set_name: Optional[str], region: Optional[str], years: Optional[tuple],
+                 source: Optional[str], set_path: str, facts_path: str,
+                 project: Dict[str, object], total: Optional[Decimal], max: Decimal,
+                 grade: Optional[str], indicators: List[IndicatorResult],
+                 diagnostics: List[Diagnostic], rescaled: bool = False,
+                 unrounded_total: Optional[Decimal] = None):
+        self.set_name = set_name
+        self.region = region
+        self.years = years
+        self.source = source
+        self.set_path = set_path
+        self.facts_path = facts_path
+        self._project = project
+        self.total = total
+        self.max = max
+        self.grade = grade
+        self._indicators = indicators
+        self._diagnostics = diagnostics
+        self.rescaled = rescaled
+        self.unrounded_total = unrounded_total
+        self._lazy = None  # what makes the parts not yet made (fastpath.FastPath)
+        self._record = None
+        self._sparse = None
+
+    @property
+    def project(self) -> Dict[str, object]:
+        if self._project.__class__ is not dict:
+            self._project = dict(zip(self._project[::2], self._project[1::2]))
+        return self._project
+
+    @project.setter
+    def project(self, value: Dict[str, object]) -> None:
+        self._project = value
+
+    @property
+    def indicators(self) -> List[IndicatorResult]:
+        if self._indicators is None:
+            self._indicators = self._lazy.indicators(self)
+        return self._indicators
+
+    @indicators.setter
+    def indicators(self, value: List[IndicatorResult]) -> None:
+        self._indicators = value
+
+    @property
+    def diagnostics(self) -> List[Diagnostic]:
+        if self._diagnostics.__class__ is not list:
+            self._diagnostics = self._lazy.diagnostics(self)
+        return self._diagnostics
+
+    @diagnostics.setter
+    def diagnostics(self, value: List[Diagnostic]) -> None:
+        self._diagnostics = value
+
+    def __repr__(self) -> str:
+        return (f"Evaluation(set_name={self.set_name!r}, facts_path={self.facts_path!r}, "
+                f"total={self.total!r}, grade={self.grade!r}, "
+                f"errors={len(self.errors)}, warnings={len(self.warnings)})")
 
     @property
     def errors(self) -> List[Diagnostic]:
@@ -105,6 +158,8 @@ class Evaluation:
 
     @property
     def ok(self) -> bool:
+        if self._diagnostics.__class__ is tuple:  # compact: the set's own are warnings
+            return not any(d.is_error for d in self._diagnostics)
         return not self.errors
 
     def by_code(self) -> Dict[str, IndicatorResult]:
@@ -127,7 +182,7 @@ PROJECT_INFO_KEYS = {"name", "year", "region", "department", "unit", "project", 
 class Evaluator:
     """A checked set compiled once, ready to score any number of projects."""
 
-    def __init__(self, checked: CheckedSet):
+    def __init__(self, checked: CheckedSet, generated: bool = True):
         self.checked = checked
         self.plans: Dict[str, LeafPlan] = compile_set(checked)
         self.order: List[CheckedIndicator] = list(checked.walk())
@@ -139,8 +194,22 @@ class Evaluator:
                          node.node.na_policy)
                         for node in reversed(self.order) if not node.is_leaf]
         self._roots = [(r.weight, r.code) for r in checked.roots]
+        # The same rules as generated code (codegen.py), run by fastpath.py; the
+        # closures above stay the interpreter that words justifications and errors.
+        self.fast = None
+        if generated:
+            from .fastpath import fast_path
+
+            self.fast = fast_path(self)
 
     def evaluate(self, facts: Facts) -> Evaluation:
+        if self.fast is not None:
+            return self.fast.evaluate(facts)
+        return self.evaluate_interpreted(facts)
+
+    def evaluate_interpreted(self, facts: Facts) -> Evaluation:
+        """evaluate() by the closure interpreter alone (the reference the generated code
+        is tested against)."""
         with decimal.localcontext(CONTEXT):
             return self._evaluate(facts)
 
@@ -151,6 +220,12 @@ class Evaluator:
         result objects are built. A not-applicable indicator maps to None; an
         indicator that cannot be scored raises :class:`EvaluationError`.
         """
+        if self.fast is not None:
+            return self.fast.scores(facts)
+        return self.scores_interpreted(facts)
+
+    def scores_interpreted(self, facts: Facts) -> Dict[str, Optional[Decimal]]:
+        """scores() by the closure interpreter alone."""
         with decimal.localcontext(CONTEXT):
             checked = self.checked
             out: Dict[str, Optional[Decimal]] = {}
@@ -310,7 +385,7 @@ class Evaluator:
             origin=list(self.checked.origins.get(node.code, ())))
 
     def _score_leaf(self, node: CheckedIndicator, result: IndicatorResult, facts: Facts,
-                    diagnostics: List[Diagnostic]):
+                    diagnostics: List[Diagnostic], frame: Optional[Frame] = None):
         for code in node.chain:
             if code in facts.not_applicable:
                 reason, _ = facts.not_applicable[code]
@@ -321,7 +396,8 @@ class Evaluator:
                                       f"{code}不适用{why}，不参与评分")
                 return
         plan = self.plans[node.code]
-        frame = Frame(plan, facts)
+        if frame is None:  # (given: a replay with the fact values already read)
+            frame = Frame(plan, facts)
         try:
             decision = plan.run(frame)
             if not decision.na:

@@ -1,0 +1,348 @@
+"""The generated code put to work: ``scores()`` and ``evaluate()`` with compact results.
+
+``scores()`` runs the set's generated function and returns its dict. ``evaluate()``
+runs the generated evaluation and keeps, per project, one tuple: every leaf's
+rounded score, the groups' scores and the total, and per leaf the unrounded score,
+the number of the clause that decided and the fact values its rule read. That is
+all a justification needs: the :class:`~indicator_dsl.evaluator.IndicatorResult`
+objects are made when ``Evaluation.indicators`` is first read, and a leaf's
+justification (评分说明) and intermediate values when they are first read, by
+replaying that one leaf in the interpreter (compiler.py) with the same fact values —
+so the wording is the interpreter's, word for word.
+
+Whatever the generated code cannot score (a missing fact, a division by zero, no
+clause applies, a value outside its band …) is scored again by the interpreter with
+the project's facts, which gives the error with its message, place and hint.
+"""
+
+from __future__ import annotations
+
+import decimal
+import os
+from decimal import Decimal
+from typing import Dict, List, Optional
+
+from .codegen import FAILED, FLAGGED, SKIPPED, Program, Unsupported, build_program
+from .compiler import Frame
+from .errors import ERROR, Diagnostic
+from .evaluator import (FAILED as STATUS_FAILED, NOT_APPLICABLE, SCORED, Evaluation,
+                        Evaluator, IndicatorResult, grade_for, _rescaled)
+from .facts import Facts, FactValue
+from .numbers import CONTEXT, plain, round_half_up
+
+# The generated code runs in its own copy of the exact context (set for the call,
+# then the caller's is put back): cheaper than a fresh localcontext() per project.
+_RUN_CONTEXT = CONTEXT.copy()
+_getcontext, _setcontext = decimal.getcontext, decimal.setcontext
+_NO_DIAGNOSTICS = ()
+
+
+def fast_path(evaluator: Evaluator) -> Optional["FastPath"]:
+    """The generated code for an evaluator's set, or None to use the interpreter alone
+    (``INDICATOR_INTERPRET=1``, or a construct the generator does not compile)."""
+    if os.environ.get("INDICATOR_INTERPRET"):
+        return None
+    try:
+        program = build_program(evaluator.checked, evaluator.plans)
+    except (Unsupported, RecursionError):
+        return None
+    return FastPath(evaluator, program)
+
+
+class _Probe:
+    """Stands for an IndicatorResult while the published scores are compared."""
+
+    __slots__ = ("status", "score", "published", "warnings")
+
+    def __init__(self, status, score):
+        self.status = status
+        self.score = score
+        self.published = None
+        self.warnings: List[str] = []
+
+
+class FastPath:
+    def __init__(self, evaluator: Evaluator, program: Program):
+        self.evaluator = evaluator
+        self.program = program
+        checked = evaluator.checked
+        self.checked = checked
+        self.static_warnings = tuple(checked.warnings)
+        self.header = checked.header
+        years = (self.header.year_from, self.header.year_to) if self.header.year_from else None
+        self.set_fields = (self.header.name, self.header.region, years, self.header.source,
+                           checked.source.path)
+        leaves = program.leaves
+        self.n_leaves = len(leaves)
+        self.n_groups = len(program.group_codes)
+        self.flagged = [layout.index for layout in leaves if layout.has_flags]
+        self.assessed = [layout.index for layout in leaves if layout.uses_assess]
+        self.nodes = {node.code: node for node in checked.walk()}
+        # For the compact combine: each group's children as positions in the record.
+        position = {layout.code: layout.index for layout in leaves}
+        for k, code in enumerate(program.group_codes):
+            position[code] = self.n_leaves + k
+        self.position = position
+        self.groups = [(self.n_leaves + k, self.nodes[code]) for k, code in
+                       enumerate(program.group_codes)]
+        self.roots = [position[r.code] for r in checked.roots]
+        self.weights = {position[code]: node.weight for code, node in self.nodes.items()}
+        self.total_step = checked.total_step
+
+    # --------------------------------------------------------------- numbers only
+    def skip(self, facts: Facts) -> tuple:
+        na = facts.not_applicable
+        if not na:
+            return self.program.no_skip
+        return tuple(any(code in na for code in layout.chain) for layout in self.program.leaves)
+
+    def scores(self, facts: Facts) -> Dict[str, Optional[Decimal]]:
+        skip = self.skip(facts)
+        saved = _getcontext()
+        _setcontext(_RUN_CONTEXT)
+        try:
+            return self.program.scores_all(facts.indicators, facts.project, skip)
+        except Exception:  # some leaf cannot be scored: the interpreter says which and why
+            pass
+        finally:
+            _setcontext(saved)
+        return self.evaluator.scores_interpreted(facts)
+
+    # ----------------------------------------------------------------- evaluation
+    def evaluate(self, facts: Facts) -> Evaluation:
+        program = self.program
+        skip = self.skip(facts)
+        saved = _getcontext()
+        _setcontext(_RUN_CONTEXT)
+        try:
+            record = program.evaluate_all(facts.indicators, facts.project, skip)
+        finally:
+            _setcontext(saved)
+        with decimal.localcontext(CONTEXT):
+            return self._finish(facts, record)
+
+    def _finish(self, facts: Facts, record: tuple) -> Evaluation:
+        evaluator = self.evaluator
+        n_leaves, n_groups = self.n_leaves, self.n_groups
+        extra = evaluator._facts_diagnostics(facts)
+        sparse = None
+        unrounded = record[n_leaves + n_groups]
+        leaves = self.program.leaves
+        if unrounded is None or self.flagged or self.assessed:
+            sparse = {}
+            if self.assessed:
+                for i in self.assessed:
+                    if record[i] is not FAILED and record[i] is not SKIPPED:
+                        who = leaves[i].plan.assessor(facts)
+                        if who:
+                            sparse.setdefault("assessor", {})[i] = who
+            for layout in leaves:
+                i = layout.index
+                if record[i] is FAILED:
+                    self._failed(layout, facts, extra, sparse)
+                elif layout.has_flags and record[layout.offset + 1] & FLAGGED:
+                    replayed = self._replay(layout, record, sparse, facts.not_applicable, extra)
+                    sparse.setdefault("warnings", {})[i] = replayed.warnings
+            if not sparse:
+                sparse = None
+        rescaled = False
+        total = unrounded
+        if unrounded is None:
+            record, total, unrounded, rescaled = self._combine(record, facts.not_applicable)
+        if total is not None and self.total_step is not None:
+            total = round_half_up(total, self.total_step)
+        grade = None
+        checked = self.checked
+        if total is not None and checked.grades:
+            grade = grade_for(total, checked.grades)
+            if grade is None:
+                extra.append(Diagnostic(
+                    ERROR, f"the total {plain(total)} is below every grade's bound",
+                    file=checked.source.path, hint="end the grade list with a catch-all grade, "
+                    "e.g. `grades 优 >= 90, 良 >= 80, 中 >= 60, 差`"))
+        probes = _Probes(self, record)
+        evaluator._compare_published(facts, probes, total, grade, extra)
+        published = probes.outcome()
+        if published:
+            sparse = sparse or {}
+            sparse["published"] = published
+        if facts.not_applicable:
+            sparse = sparse or {}
+            sparse["na"] = facts.not_applicable
+        project = []
+        for key, fact in facts.project.items():
+            project.append(key)
+            project.append(fact.value)
+        name, region, years, source, set_path = self.set_fields
+        ev = Evaluation(name, region, years, source, set_path, facts.path, tuple(project), total,
+                        checked.total, grade, None, tuple(extra) if extra else _NO_DIAGNOSTICS,
+                        rescaled=rescaled, unrounded_total=unrounded)
+        ev._lazy = self
+        ev._record = record
+        ev._sparse = sparse
+        return ev
+
+    def _failed(self, layout, facts: Facts, extra: list, sparse: dict):
+        """A leaf the generated code could not score: the interpreter scores it."""
+        node = layout.plan.indicator
+        result = self.evaluator._blank(node)
+        self.evaluator._score_leaf(node, result, facts, extra)
+        sparse.setdefault("failed", {})[layout.index] = result
+
+    def _replay(self, layout, record, sparse, not_applicable, diagnostics) -> IndicatorResult:
+        """One leaf scored again by the interpreter with the fact values the generated code
+        read (no facts needed): its justification, values and warnings."""
+        node = layout.plan.indicator
+        plan = layout.plan
+        project = {}
+        who = (sparse or {}).get("assessor", {}).get(layout.index)
+        if who is not None:
+            project["assessor"] = FactValue(who, None)
+        stub = Facts(project=project, not_applicable=not_applicable or {})
+        frame = Frame(plan, stub)
+        start = layout.offset + 2
+        frame.fact_values = list(record[start:start + len(plan.fact_slots)])
+        result = self.evaluator._blank(node)
+        with decimal.localcontext(CONTEXT):
+            self.evaluator._score_leaf(node, result, stub, diagnostics, frame=frame)
+        return result
+
+    def _combine(self, record: tuple, not_applicable):
+        """Groups and total when some leaf is not applicable or failed (the interpreter's
+        Evaluator._combine and _score_group, on the record)."""
+        values = list(record)
+        status = {}
+        for layout in self.program.leaves:
+            s = record[layout.index]
+            status[layout.index] = (STATUS_FAILED if s is FAILED else
+                                    NOT_APPLICABLE if s is None or s is SKIPPED else SCORED)
+        step = self.checked.group_step
+        for pos, node in self.groups:
+            children = [self.position[c.code] for c in node.children]
+            if node.code in not_applicable and all(status[c] == NOT_APPLICABLE
+                                                   for c in children):
+                status[pos], values[pos] = NOT_APPLICABLE, None
+                continue
+            score, _, _, st = _combine(children, status, values, self.weights, node.weight,
+                                       step, node.node.na_policy)
+            status[pos], values[pos] = st, (score if st == SCORED else
+                                           FAILED if st == STATUS_FAILED else None)
+        score, exact, rescaled, st = _combine(self.roots, status, values, self.weights,
+                                              self.checked.total, step, self.header.na_policy)
+        values[self.n_leaves + self.n_groups] = exact
+        return tuple(values), (score if st == SCORED else None), exact, rescaled
+
+    # ---------------------------------------------------------------- made on demand
+    def diagnostics(self, ev: Evaluation) -> List[Diagnostic]:
+        return list(self.static_warnings) + list(ev._diagnostics)
+
+    def indicators(self, ev: Evaluation) -> List[IndicatorResult]:
+        """Every IndicatorResult of a compact evaluation, made now (justifications later)."""
+        with decimal.localcontext(CONTEXT):
+            return self._indicators(ev)
+
+    def _indicators(self, ev: Evaluation) -> List[IndicatorResult]:
+        evaluator = self.evaluator
+        record, sparse = ev._record, ev._sparse or {}
+        not_applicable = sparse.get("na") or {}
+        stub = Facts(not_applicable=not_applicable, path=ev.facts_path)
+        results = {node.code: evaluator._blank(node) for node in evaluator.order}
+        failed = sparse.get("failed", {})
+        warnings = sparse.get("warnings", {})
+        for layout in self.program.leaves:
+            i = layout.index
+            node = layout.plan.indicator
+            result = results[node.code]
+            s = record[i]
+            if s is SKIPPED:
+                evaluator._score_leaf(node, result, stub, [])
+                continue
+            if s is FAILED:
+                results[node.code] = failed[i]
+                continue
+            raw, clause = record[layout.offset], record[layout.offset + 1]
+            result.clause = layout.clause_texts[clause & ~FLAGGED]
+            result.warnings = list(warnings.get(i, ()))
+            replay = _LazyReplay(self, layout, record, sparse)
+            result.values_source = replay.values
+            result.explanation_source = replay.explanation
+            if s is None:
+                result.status = NOT_APPLICABLE
+            else:
+                result.score = s
+                result.unrounded = raw
+        for node in reversed(evaluator.order):
+            if not node.is_leaf:
+                evaluator._score_group(node, results, stub)
+        for code, (value, added) in sparse.get("published", {}).items():
+            result = results[code]
+            result.published = value
+            result.warnings.extend(added)
+        return [results[node.code] for node in evaluator.order]
+
+
+class _LazyReplay:
+    """A leaf's justification and values, worded by the interpreter on first read."""
+
+    __slots__ = ("fast", "layout", "record", "sparse", "result")
+
+    def __init__(self, fast: FastPath, layout, record, sparse):
+        self.fast, self.layout, self.record, self.sparse = fast, layout, record, sparse
+        self.result = None
+
+    def _run(self) -> IndicatorResult:
+        if self.result is None:
+            self.result = self.fast._replay(self.layout, self.record, self.sparse,
+                                            self.sparse.get("na"), [])
+        return self.result
+
+    # Worded in the reader's decimal context, as the interpreter's own lazy texts are.
+    def explanation(self) -> str:
+        return self._run().explanation
+
+    def values(self) -> dict:
+        return self._run().raw_values
+
+
+class _Probes(dict):
+    """The results _compare_published() looks at, made only for the codes it asks for."""
+
+    def __init__(self, fast: FastPath, record: tuple):
+        super().__init__()
+        self.fast = fast
+        self.record = record
+
+    def get(self, code, default=None):
+        probe = dict.get(self, code)
+        if probe is None:
+            pos = self.fast.position.get(code)
+            if pos is None:
+                return default
+            value = self.record[pos]
+            if value is FAILED:
+                probe = _Probe(STATUS_FAILED, None)
+            elif value is None or value is SKIPPED:
+                probe = _Probe(NOT_APPLICABLE, None)
+            else:
+                probe = _Probe(SCORED, value)
+            self[code] = probe
+        return probe
+
+    def outcome(self) -> Dict[str, tuple]:
+        return {code: (p.published, p.warnings) for code, p in self.items()
+                if p.published is not None or p.warnings}
+
+
+def _combine(children, status, values, weights, weight, step, policy):
+    """Evaluator._combine on positions in a record."""
+    if any(status[c] == STATUS_FAILED for c in children):
+        return None, None, False, STATUS_FAILED
+    pairs = [(weights[c], values[c] if status[c] == SCORED else None) for c in children]
+    if all(x is None for _, x in pairs):
+        return None, None, False, NOT_APPLICABLE
+    exact = _rescaled(pairs, weight, policy)
+    if exact is None:
+        return None, None, False, NOT_APPLICABLE
+    if all(x is not None for _, x in pairs):
+        return exact, exact, False, SCORED
+    return round_half_up(exact, step), exact, True, SCORED
