@@ -365,7 +365,7 @@ def test_hostile_and_huge_values_are_errors_not_tracebacks(cli, tmp_path):
     assert "Traceback" not in done.stderr and "overflow or are invalid" in done.stdout + done.stderr
 
 
-_LOCAL_NAME = re.compile(r"^(v\d+_[a-z]+\d*|s\d+|g\d+|full_|ok|total|ind|proj|skip)$")
+_LOCAL_NAME = re.compile(r"^(v\d+_[a-z]+\d*|s\d+|g\d+|full_|ok|total|groups|ind|proj|skip)$")
 _GLOBAL_NAME = re.compile(r"^(__builtins__|_k\d+|_cv\d+_\d+|_leaf\d+|_scores|_evaluate|"
                           r"_[A-Z]+(_[A-Z]+)?|_[A-Z]?[a-z]+(_[a-z]+)?)$")
 HOSTILE = '''fact __import__, exec: number "a\\"b\\n'); import os"

@@ -25,6 +25,9 @@ class IndicatorSet:
         self.checked = checked
         self._evaluator = Evaluator(checked)
         self._needs = None
+        fast = self._evaluator.fast  # the generated code, called directly (no extra hops)
+        self._evaluate = fast.evaluate if fast is not None else self._evaluator.evaluate
+        self._scores = fast.scores if fast is not None else self._evaluator.scores
 
     @property
     def name(self):
@@ -46,7 +49,7 @@ class IndicatorSet:
         """Score one project. ``facts`` is a :class:`Facts` or a plain mapping."""
         if not isinstance(facts, Facts):
             facts = Facts.from_mapping(dict(facts))
-        return self._evaluator.evaluate(facts)
+        return self._evaluate(facts)
 
     def fact_needs(self):
         """Every fact the set's rules read (:class:`~indicator_dsl.requirements.FactNeed`),
@@ -64,7 +67,7 @@ class IndicatorSet:
         raises :class:`EvaluationError`."""
         if not isinstance(facts, Facts):
             facts = Facts.from_mapping(dict(facts))
-        return self._evaluator.scores(facts)
+        return self._scores(facts)
 
 
 # Check findings that stay meaningful when some lines were dropped for syntax errors.

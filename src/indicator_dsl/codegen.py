@@ -406,6 +406,7 @@ class _LeafEmitter:
         self.var: Dict[object, str] = {}
         self._tmp = itertools.count()
         self.table = None  # the variable holding the leaf's own facts table
+        self.score = None  # the variable of the rounded score, set where a clause decides
 
     # --- helpers
     def tmp(self) -> str:
@@ -495,7 +496,8 @@ class _LeafEmitter:
                                  [_raise_fail()], [])], []))
         value = self.tmp()
         self.emit(_assign(value, _attr(_name(found), "value")))
-        coercer = self.consts.helper(f"_c{self.p}{slot}", _coercer(name, info, allow_list))
+        coercer = self.consts.helper(f"_c{self.p}{slot}", self.prog.coercer(name, info,
+                                                                           allow_list))
         slow = [_assign(value, _call(coercer, _name(found)))]
         v = _name(value)
         is_decimal = _compare(_attr(v, "__class__"), ast.Is, _name("_D"))
@@ -637,8 +639,9 @@ class _LeafEmitter:
         return _call(_name("_min" if func == "min" else "_max"), *values)
 
     # --- rules
-    def leaf_body(self, init_facts: bool = True) -> List[ast.stmt]:
-        """Statements computing {p}raw (None: not applicable) and {p}cl."""
+    def leaf_body(self, init_facts: bool = True, score: Optional[str] = None) -> List[ast.stmt]:
+        """Statements computing {p}raw (None: not applicable) and {p}cl, and with ``score``
+        the rounded score into that variable (None when not applicable, clearing ``ok``)."""
         layout = self.layout
         raw, cl = f"{self.p}raw", f"{self.p}cl"
         if layout.fact_vars:
@@ -658,7 +661,15 @@ class _LeafEmitter:
                                                    self.prog.round_leaf(_name(raw)))))
             self.emit(_assign(raw, _name(total)))
             self.emit(_assign(cl, ast.Constant(0)))
+            if score is not None:
+                self.emit(_assign(score, self.prog.round_leaf(_name(raw))))
+        elif score is not None and self.resolved.most + self.resolved.floors + \
+                self.resolved.caps:
+            self.rule(self.resolved, raw, cl)
+            self.emit(self.rounded(raw, score))
         else:
+            # Rounded where each clause decides: a constant score is rounded now, once.
+            self.score = score
             self.rule(self.resolved, raw, cl)
         if layout.has_flags:
             self.emit(ast.If(_name(f"{self.p}fl"), [_assign(cl, ast.BinOp(
@@ -726,6 +737,30 @@ class _LeafEmitter:
         value = ast.Constant(None) if outcome is None else self.value(outcome)
         self.emit(_assign(raw, value))
         self.emit(_assign(cl, ast.Constant(number)))
+        if self.score is None:
+            return
+        if outcome is None:
+            self.emit(_assign(self.score, ast.Constant(None)))
+            self.emit(_assign("ok", ast.Constant(False)))
+            return
+        if isinstance(outcome, _Const) and outcome.value.__class__ is Decimal:
+            try:
+                with decimal.localcontext(CONTEXT):
+                    rounded = round_in_context(outcome.value, self.prog.step)
+            except ArithmeticError:
+                pass  # rounded when it runs, where it fails as the interpreter's does
+            else:
+                self.emit(_assign(self.score, self.consts.name(rounded)))
+                return
+        self.emit(_assign(self.score, self.prog.round_leaf(_name(raw))))
+
+    def rounded(self, raw: str, score: str) -> ast.stmt:
+        rounding = _assign(score, self.prog.round_leaf(_name(raw)))
+        if not self.layout.can_na:
+            return rounding
+        return ast.If(_compare(_name(raw), ast.Is, ast.Constant(None)),
+                      [_assign(score, ast.Constant(None)), _assign("ok", ast.Constant(False))],
+                      [rounding])
 
     def step(self, d, raw, cl, full):
         _, number, subject, reference, size, delta, base, mode, direction = d
@@ -755,24 +790,31 @@ class _LeafEmitter:
             steps = quotient
         steps_var = self.force(steps)
         dv = self.force(self.value(delta))
-        if base is not None:
-            b = self.value(base)
-        else:
-            b = ast.IfExp(_compare(dv, ast.Lt, ast.Constant(0)), full, _name("_ZERO"))
+        b = self.base(base, delta, dv, full)
         self.emit(_assign(raw, ast.BinOp(b, ast.Add(), ast.BinOp(steps_var, ast.Mult(), dv))))
         self.emit(_assign(cl, ast.Constant(number)))
+        if self.score is not None:
+            self.emit(_assign(self.score, self.prog.round_leaf(_name(raw))))
+
+    def base(self, base, delta, dv: ast.expr, full: ast.expr) -> ast.expr:
+        """`from base`, or full for a deduction and 0 for a bonus (decided now when the
+        step's change is a constant)."""
+        if base is not None:
+            return self.value(base)
+        if isinstance(delta, _Const) and delta.value.__class__ is Decimal:
+            return full if delta.value < 0 else _name("_ZERO")
+        return ast.IfExp(_compare(dv, ast.Lt, ast.Constant(0)), full, _name("_ZERO"))
 
     def each(self, d, raw, cl, full):
         _, number, count, delta, base = d
         c = self.force(self.value(count))
         self.fail_if(_compare(c, ast.Lt, ast.Constant(0)))
         dv = self.force(self.value(delta))
-        if base is not None:
-            b = self.value(base)
-        else:
-            b = ast.IfExp(_compare(dv, ast.Lt, ast.Constant(0)), full, _name("_ZERO"))
+        b = self.base(base, delta, dv, full)
         self.emit(_assign(raw, ast.BinOp(b, ast.Add(), ast.BinOp(c, ast.Mult(), dv))))
         self.emit(_assign(cl, ast.Constant(number)))
+        if self.score is not None:
+            self.emit(_assign(self.score, self.prog.round_leaf(_name(raw))))
 
 
 def _can_be_na(rule) -> bool:
@@ -786,10 +828,21 @@ def _can_be_na(rule) -> bool:
 
 def _coercer(name, info: FactInfo, allow_list: bool):
     kind, unit, levels, domain = info.kind, info.unit, info.levels, info.domain
+    # The last text converted, by the fact object it came from: a fact several leaves
+    # read ("2,128,504.6元" for two leaves) is parsed once per project.
+    last = (None, None)
 
     def coerce_fact(found):
-        return coerce(found.value, kind, unit=unit, levels=levels, domain=domain,
-                      allow_list=allow_list)
+        nonlocal last
+        seen = last
+        if seen[0] is found:
+            return seen[1]
+        raw = found.value
+        value = coerce(raw, kind, unit=unit, levels=levels, domain=domain,
+                       allow_list=allow_list)
+        if raw.__class__ is str:
+            last = (found, value)  # one assignment: safe between threads
+        return value
 
     return coerce_fact
 
@@ -847,10 +900,11 @@ class Program:
 
     ``scores_all(ind, proj, skip)`` gives the ``scores()`` dict (``skip``: a tuple of
     booleans, the leaves marked not applicable in the facts); ``evaluate_all`` gives
-    the evaluation record: every leaf's rounded score (or None, FAILED, SKIPPED),
-    every group's score and the total (None unless every leaf scored), then per leaf
-    (unrounded score, clause number, fact values read). ``leaf_functions[i](ind, proj)``
-    gives one leaf's (unrounded, clause, fact values …).
+    (record, group scores, unrounded total), the last two None unless every leaf
+    scored. The record holds every leaf's rounded score (or None, FAILED, SKIPPED),
+    then per leaf (unrounded score, clause number, fact values read) at the leaf
+    layout's offset. ``leaf_functions[i](ind, proj)`` gives one leaf's (unrounded,
+    clause, fact values …).
     """
 
     def __init__(self):
@@ -870,10 +924,19 @@ class _ProgramBuilder:
         self.checked = checked
         self.plans = plans
         self.consts = _Constants()
+        self._coercers: Dict[tuple, Callable] = {}
         self.step = checked.leaf_step
         self.fast_round = _quantum(checked.leaf_step)
         self.total_round = _quantum(checked.total_step) if checked.total_step is not None \
             else None
+
+    def coercer(self, name, info: FactInfo, allow_list: bool):
+        """One converter per fact name and declaration, shared by the leaves reading it."""
+        key = (name, info.kind, info.unit, info.levels, info.domain, allow_list)
+        found = self._coercers.get(key)
+        if found is None:
+            found = self._coercers[key] = _coercer(name, info, allow_list)
+        return found
 
     def round_leaf(self, raw: ast.expr) -> ast.expr:
         if self.fast_round is not None:
@@ -909,7 +972,7 @@ class _ProgramBuilder:
         n_leaves = len(prog.leaves)
         groups = [node for node in reversed(list(checked.walk())) if not node.is_leaf]
         prog.group_codes = [g.code for g in groups]
-        offset = n_leaves + len(groups) + 1
+        offset = n_leaves
         for layout in prog.leaves:
             layout.offset = offset
             offset += layout.width
@@ -936,16 +999,14 @@ class _ProgramBuilder:
             p = f"v{i}_"
             skip_test = ast.Subscript(_name("skip"), ast.Constant(i), ast.Load())
             # scores(): failures propagate (the caller asks the interpreter why).
-            stmts = _LeafEmitter(self, i, tree, layout).leaf_body()
-            stmts += self._rounded(layout, p, s, for_scores=True)
+            stmts = _LeafEmitter(self, i, tree, layout).leaf_body(score=s)
             scores_body.append(ast.If(skip_test, [_assign(s, ast.Constant(None)),
                                                   _assign("ok", ast.Constant(False))],
                                       stmts))
             # evaluate(): one leaf's failure does not stop the others.
-            stmts = _LeafEmitter(self, i, tree, layout).leaf_body(init_facts=False)
+            stmts = _LeafEmitter(self, i, tree, layout).leaf_body(init_facts=False, score=s)
             init = [ast.Assign([_store(v) for v in layout.fact_vars], _name("_U"))] \
                 if layout.fact_vars else []
-            stmts += self._rounded(layout, p, s, for_scores=False)
             failed = [_assign(s, _name("_FAILED")), _assign(f"{p}raw", ast.Constant(None)),
                       _assign(f"{p}cl", ast.Constant(0)), _assign("ok", ast.Constant(False))]
             guarded = ast.Try(stmts, [ast.ExceptHandler(_name("_Exception"), None, failed)],
@@ -983,15 +1044,17 @@ class _ProgramBuilder:
                                                [_name(v) for v in values])))
         functions.append(_function("_scores", ["ind", "proj", "skip"], scores_body))
 
-        none_sums = [_assign(group_var[g], ast.Constant(None)) for g in prog.group_codes] + \
-            [_assign("total", ast.Constant(None))]
-        evaluate_body.append(ast.If(_name("ok"), sums, none_sums))
+        groups_tuple = ast.Tuple([_name(group_var[g]) for g in prog.group_codes], ast.Load())
+        evaluate_body.append(ast.If(_name("ok"), sums + [_assign("groups", groups_tuple)],
+                                    [_assign("groups", ast.Constant(None)),
+                                     _assign("total", ast.Constant(None))]))
         record: List[ast.expr] = [_name(leaf_score[layout.index]) for layout in prog.leaves]
-        record += [_name(group_var[g]) for g in prog.group_codes] + [_name("total")]
         for layout in prog.leaves:
             p = f"v{layout.index}_"
             record += [_name(f"{p}raw"), _name(f"{p}cl")] + [_name(v) for v in layout.fact_vars]
-        evaluate_body.append(ast.Return(ast.Tuple(record, ast.Load())))
+        evaluate_body.append(ast.Return(ast.Tuple([ast.Tuple(record, ast.Load()),
+                                                   _name("groups"), _name("total")],
+                                                  ast.Load())))
         functions.append(_function("_evaluate", ["ind", "proj", "skip"], evaluate_body))
 
         module = ast.Module(functions, [])
@@ -1044,14 +1107,6 @@ class _ProgramBuilder:
 
         return scores
 
-    def _rounded(self, layout: LeafLayout, p: str, s: str, for_scores: bool) -> List[ast.stmt]:
-        raw = _name(f"{p}raw")
-        rounded = _assign(s, self.round_leaf(raw))
-        if not layout.can_na:
-            return [rounded]
-        return [ast.If(_compare(raw, ast.Is, ast.Constant(None)),
-                       [_assign(s, ast.Constant(None)), _assign("ok", ast.Constant(False))],
-                       [rounded])]
 
 
 _EMPTY: dict = {}

@@ -188,6 +188,7 @@ class Evaluator:
         self.order: List[CheckedIndicator] = list(checked.walk())
         self.codes = set(checked.by_code)
         self.used_names = set(checked.facts)
+        self._allowed_names = frozenset(self.used_names | PROJECT_INFO_KEYS)
         # Precomputed walks for scores(): leaves, then groups bottom-up, then the top.
         self._leaf_plans = list(self.plans.items())
         self._groups = [(node.code, node.weight, [(c.weight, c.code) for c in node.children],
@@ -268,6 +269,8 @@ class Evaluator:
                                        where, lines, f"did you mean {guess!r}?" if guess else
                                        "the set has no indicator with this code", facts.path))
                 continue
+            if self._allowed_names.issuperset(table):
+                continue  # (the common case, checked at once)
             for name, fact in table.items():
                 if name not in self.used_names and name not in PROJECT_INFO_KEYS:
                     guess = did_you_mean(name, self.used_names)

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import decimal
 import os
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Dict, List, Optional
 
-from .codegen import FAILED, FLAGGED, SKIPPED, Program, Unsupported, build_program
+from .codegen import FAILED, FLAGGED, SKIPPED, Program, Unsupported, _quantum, build_program
 from .compiler import Frame
 from .errors import ERROR, Diagnostic
 from .evaluator import (FAILED as STATUS_FAILED, NOT_APPLICABLE, SCORED, Evaluation,
@@ -35,6 +35,7 @@ from .numbers import CONTEXT, plain, round_half_up
 _RUN_CONTEXT = CONTEXT.copy()
 _getcontext, _setcontext = decimal.getcontext, decimal.setcontext
 _NO_DIAGNOSTICS = ()
+_new = object.__new__
 
 
 def fast_path(evaluator: Evaluator) -> Optional["FastPath"]:
@@ -71,7 +72,7 @@ class FastPath:
         self.header = checked.header
         years = (self.header.year_from, self.header.year_to) if self.header.year_from else None
         self.set_fields = (self.header.name, self.header.region, years, self.header.source,
-                           checked.source.path)
+                           checked.source.path, checked.total)
         leaves = program.leaves
         self.n_leaves = len(leaves)
         self.n_groups = len(program.group_codes)
@@ -88,6 +89,9 @@ class FastPath:
         self.roots = [position[r.code] for r in checked.roots]
         self.weights = {position[code]: node.weight for code, node in self.nodes.items()}
         self.total_step = checked.total_step
+        self.total_quantum = _quantum(checked.total_step)
+        self.scores_all = program.scores_all
+        self.evaluate_all = program.evaluate_all
 
     # --------------------------------------------------------------- numbers only
     def skip(self, facts: Facts) -> tuple:
@@ -97,11 +101,11 @@ class FastPath:
         return tuple(any(code in na for code in layout.chain) for layout in self.program.leaves)
 
     def scores(self, facts: Facts) -> Dict[str, Optional[Decimal]]:
-        skip = self.skip(facts)
+        skip = self.program.no_skip if not facts.not_applicable else self.skip(facts)
         saved = _getcontext()
         _setcontext(_RUN_CONTEXT)
         try:
-            return self.program.scores_all(facts.indicators, facts.project, skip)
+            return self.scores_all(facts.indicators, facts.project, skip)
         except Exception:  # some leaf cannot be scored: the interpreter says which and why
             pass
         finally:
@@ -110,23 +114,19 @@ class FastPath:
 
     # ----------------------------------------------------------------- evaluation
     def evaluate(self, facts: Facts) -> Evaluation:
-        program = self.program
-        skip = self.skip(facts)
+        skip = self.program.no_skip if not facts.not_applicable else self.skip(facts)
         saved = _getcontext()
-        _setcontext(_RUN_CONTEXT)
+        _setcontext(_RUN_CONTEXT)  # the whole evaluation, as Evaluator.evaluate does
         try:
-            record = program.evaluate_all(facts.indicators, facts.project, skip)
+            record, groups, unrounded = self.evaluate_all(facts.indicators, facts.project, skip)
+            return self._finish(facts, record, groups, unrounded)
         finally:
             _setcontext(saved)
-        with decimal.localcontext(CONTEXT):
-            return self._finish(facts, record)
 
-    def _finish(self, facts: Facts, record: tuple) -> Evaluation:
+    def _finish(self, facts: Facts, record: tuple, groups, unrounded) -> Evaluation:
         evaluator = self.evaluator
-        n_leaves, n_groups = self.n_leaves, self.n_groups
         extra = evaluator._facts_diagnostics(facts)
         sparse = None
-        unrounded = record[n_leaves + n_groups]
         leaves = self.program.leaves
         if unrounded is None or self.flagged or self.assessed:
             sparse = {}
@@ -148,9 +148,10 @@ class FastPath:
         rescaled = False
         total = unrounded
         if unrounded is None:
-            record, total, unrounded, rescaled = self._combine(record, facts.not_applicable)
+            groups, total, unrounded, rescaled = self._combine(record, facts.not_applicable)
         if total is not None and self.total_step is not None:
-            total = round_half_up(total, self.total_step)
+            total = total.quantize(self.total_quantum, ROUND_HALF_UP) if self.total_quantum \
+                else round_half_up(total, self.total_step)
         grade = None
         checked = self.checked
         if total is not None and checked.grades:
@@ -160,12 +161,19 @@ class FastPath:
                     ERROR, f"the total {plain(total)} is below every grade's bound",
                     file=checked.source.path, hint="end the grade list with a catch-all grade, "
                     "e.g. `grades 优 >= 90, 良 >= 80, 中 >= 60, 差`"))
-        probes = _Probes(self, record)
-        evaluator._compare_published(facts, probes, total, grade, extra)
-        published = probes.outcome()
-        if published:
-            sparse = sparse or {}
-            sparse["published"] = published
+        # Published scores are compared by the interpreter's own code, shown stand-ins for
+        # the results it looks at (those with a published score).
+        position = self.position
+        probes = {code: self._probe(record, groups, position[code])
+                  for code, table in facts.indicators.items()
+                  if "published" in table and code in position}
+        if probes or "published" in facts.project:
+            evaluator._compare_published(facts, probes, total, grade, extra)
+            published = {code: (p.published, p.warnings) for code, p in probes.items()
+                         if p.published is not None or p.warnings}
+            if published:
+                sparse = sparse or {}
+                sparse["published"] = published
         if facts.not_applicable:
             sparse = sparse or {}
             sparse["na"] = facts.not_applicable
@@ -173,14 +181,29 @@ class FastPath:
         for key, fact in facts.project.items():
             project.append(key)
             project.append(fact.value)
-        name, region, years, source, set_path = self.set_fields
-        ev = Evaluation(name, region, years, source, set_path, facts.path, tuple(project), total,
-                        checked.total, grade, None, tuple(extra) if extra else _NO_DIAGNOSTICS,
-                        rescaled=rescaled, unrounded_total=unrounded)
+        ev = _new(Evaluation)
+        ev.set_name, ev.region, ev.years, ev.source, ev.set_path, ev.max = self.set_fields
+        ev.facts_path = facts.path
+        ev._project = tuple(project)
+        ev.total = total
+        ev.grade = grade
+        ev._indicators = None
+        ev._diagnostics = tuple(extra) if extra else _NO_DIAGNOSTICS
+        ev.rescaled = rescaled
+        ev.unrounded_total = unrounded
         ev._lazy = self
         ev._record = record
         ev._sparse = sparse
         return ev
+
+    def _probe(self, record: tuple, groups, position: int) -> _Probe:
+        value = record[position] if position < self.n_leaves else \
+            groups[position - self.n_leaves]
+        if value is FAILED:
+            return _Probe(STATUS_FAILED, None)
+        if value is None or value is SKIPPED:
+            return _Probe(NOT_APPLICABLE, None)
+        return _Probe(SCORED, value)
 
     def _failed(self, layout, facts: Facts, extra: list, sparse: dict):
         """A leaf the generated code could not score: the interpreter scores it."""
@@ -210,7 +233,7 @@ class FastPath:
     def _combine(self, record: tuple, not_applicable):
         """Groups and total when some leaf is not applicable or failed (the interpreter's
         Evaluator._combine and _score_group, on the record)."""
-        values = list(record)
+        values = list(record[:self.n_leaves]) + [None] * self.n_groups
         status = {}
         for layout in self.program.leaves:
             s = record[layout.index]
@@ -229,8 +252,7 @@ class FastPath:
                                            FAILED if st == STATUS_FAILED else None)
         score, exact, rescaled, st = _combine(self.roots, status, values, self.weights,
                                               self.checked.total, step, self.header.na_policy)
-        values[self.n_leaves + self.n_groups] = exact
-        return tuple(values), (score if st == SCORED else None), exact, rescaled
+        return values[self.n_leaves:], (score if st == SCORED else None), exact, rescaled
 
     # ---------------------------------------------------------------- made on demand
     def diagnostics(self, ev: Evaluation) -> List[Diagnostic]:
@@ -302,35 +324,6 @@ class _LazyReplay:
 
     def values(self) -> dict:
         return self._run().raw_values
-
-
-class _Probes(dict):
-    """The results _compare_published() looks at, made only for the codes it asks for."""
-
-    def __init__(self, fast: FastPath, record: tuple):
-        super().__init__()
-        self.fast = fast
-        self.record = record
-
-    def get(self, code, default=None):
-        probe = dict.get(self, code)
-        if probe is None:
-            pos = self.fast.position.get(code)
-            if pos is None:
-                return default
-            value = self.record[pos]
-            if value is FAILED:
-                probe = _Probe(STATUS_FAILED, None)
-            elif value is None or value is SKIPPED:
-                probe = _Probe(NOT_APPLICABLE, None)
-            else:
-                probe = _Probe(SCORED, value)
-            self[code] = probe
-        return probe
-
-    def outcome(self) -> Dict[str, tuple]:
-        return {code: (p.published, p.warnings) for code, p in self.items()
-                if p.published is not None or p.warnings}
 
 
 def _combine(children, status, values, weights, weight, step, policy):
