@@ -467,3 +467,15 @@ def test_generated_code_can_be_switched_off(monkeypatch):
     scorer = loads_set("fact a: number\nC weight 5: a >= 1 -> full; else -> 0\n")
     assert scorer._evaluator.fast is None
     assert scorer.scores({"indicators": {"C": {"a": 2}}})["C"] == 5
+
+
+def test_a_compact_evaluation_pickles_as_plain_worded_data():
+    import pickle
+
+    scorer = load_set(ROOT / "indicator_sets/yunnan/kunming-dongchuan/2020/spring-festival.ind")
+    facts = loads_facts((ROOT / "indicator_sets/yunnan/kunming-dongchuan/2020/"
+                         "spring-festival.facts.yaml").read_bytes(), "f.yaml")
+    ev = scorer.evaluate(facts)
+    copy = pickle.loads(pickle.dumps(ev))
+    assert copy._lazy is None
+    assert snapshot(copy) == snapshot(scorer._evaluator.evaluate_interpreted(facts))

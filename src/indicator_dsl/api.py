@@ -69,6 +69,15 @@ class IndicatorSet:
             facts = Facts.from_mapping(dict(facts))
         return self._scores(facts)
 
+    def score_table(self, table):
+        """Many projects as columns (``CODE.fact`` or project-wide fact names → values):
+        a mapping of sequences, a pandas DataFrame or a pyarrow Table. Returns the
+        same kind of table with one column per indicator code, then ``total``,
+        ``grade`` and ``error`` (see :mod:`indicator_dsl.columnar`)."""
+        from .columnar import score_table
+
+        return score_table(self, table)
+
 
 # Check findings that stay meaningful when some lines were dropped for syntax errors.
 _RELIABLE_AFTER_SYNTAX_ERRORS = {"type", "name", "bands", "unreachable", "range", "duplicate", "step"}

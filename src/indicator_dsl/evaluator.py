@@ -143,6 +143,16 @@ class Evaluation:
     def diagnostics(self, value: List[Diagnostic]) -> None:
         self._diagnostics = value
 
+    def __reduce__(self):
+        # Pickled as plain data, everything worded (for other processes, files, caches).
+        for r in self.indicators:
+            r.explanation
+            r.raw_values
+        return (Evaluation, (self.set_name, self.region, self.years, self.source,
+                             self.set_path, self.facts_path, self.project, self.total, self.max,
+                             self.grade, self.indicators, self.diagnostics, self.rescaled,
+                             self.unrounded_total))
+
     def __repr__(self) -> str:
         return (f"Evaluation(set_name={self.set_name!r}, facts_path={self.facts_path!r}, "
                 f"total={self.total!r}, grade={self.grade!r}, "
