@@ -503,19 +503,28 @@ class _LeafEmitter:
         is_decimal = _compare(_attr(v, "__class__"), ast.Is, _name("_D"))
         not_decimal = _compare(_attr(v, "__class__"), ast.IsNot, _name("_D"))
         kind = info.kind
-        if allow_list or info.domain is not None:
+        # A decimal inside the declared range is taken as it is, as coerce() takes it.
+        within = self.in_domain(v, info.domain) if info.domain is not None else []
+        if allow_list:
             self.out.extend(slow)
         elif kind in _PLAIN_KINDS:
-            self.emit(ast.If(not_decimal, slow, []))
+            if within:
+                ok = ast.BoolOp(ast.And(), [is_decimal] + within)
+                self.emit(ast.If(ast.UnaryOp(ast.Not(), ok), slow, []))
+            else:
+                self.emit(ast.If(not_decimal, slow, []))
         elif kind == "count":
             whole = _compare(v, ast.Eq, _call(_attr(v, "to_integral_value")))
-            ok = ast.BoolOp(ast.And(), [is_decimal, _compare(v, ast.GtE, ast.Constant(0)), whole])
+            ok = ast.BoolOp(ast.And(), [is_decimal, _compare(v, ast.GtE, ast.Constant(0)), whole]
+                            + within)
             self.emit(ast.If(ast.UnaryOp(ast.Not(), ok), slow, []))
         elif kind == "percent":
             ok = ast.BoolOp(ast.And(), [is_decimal, ast.Compare(
                 self.consts.name(Decimal(-10)), [ast.LtE(), ast.LtE()],
-                [v, self.consts.name(Decimal(10))])])
+                [v, self.consts.name(Decimal(10))])] + within)
             self.emit(ast.If(ast.UnaryOp(ast.Not(), ok), slow, []))
+        elif info.domain is not None:
+            self.out.extend(slow)
         elif kind == "bool":
             ok = ast.BoolOp(ast.Or(), [_compare(v, ast.Is, ast.Constant(True)),
                                        _compare(v, ast.Is, ast.Constant(False))])
@@ -533,6 +542,17 @@ class _LeafEmitter:
         else:
             self.out.extend(slow)
         return v
+
+    def in_domain(self, v: ast.expr, domain) -> List[ast.expr]:
+        """Interval.contains() for a decimal, as comparisons (infinite ends need none)."""
+        tests = []
+        if domain.lo.is_finite():
+            tests.append(_compare(self.consts.name(domain.lo),
+                                  ast.LtE if domain.lo_closed else ast.Lt, v))
+        if domain.hi.is_finite():
+            tests.append(_compare(v, ast.LtE if domain.hi_closed else ast.Lt,
+                                  self.consts.name(domain.hi)))
+        return tests or [ast.Constant(True)]
 
     # --- values
     def value(self, ir) -> ast.expr:
@@ -826,23 +846,28 @@ def _can_be_na(rule) -> bool:
     return False
 
 
+_TEXT_CACHE_SIZE = 4096
+
+
 def _coercer(name, info: FactInfo, allow_list: bool):
     kind, unit, levels, domain = info.kind, info.unit, info.levels, info.domain
-    # The last text converted, by the fact object it came from: a fact several leaves
-    # read ("2,128,504.6元" for two leaves) is parsed once per project.
-    last = (None, None)
+    # Texts already converted for this declaration ("95%", "2,128,504.6元"): the value is
+    # immutable and depends on the text alone, and the same texts recur from project to
+    # project and leaf to leaf. Errors are not kept: they are raised each time.
+    texts: Dict[str, object] = {}
 
     def coerce_fact(found):
-        nonlocal last
-        seen = last
-        if seen[0] is found:
-            return seen[1]
         raw = found.value
-        value = coerce(raw, kind, unit=unit, levels=levels, domain=domain,
-                       allow_list=allow_list)
         if raw.__class__ is str:
-            last = (found, value)  # one assignment: safe between threads
-        return value
+            value = texts.get(raw)
+            if value is None:
+                value = coerce(raw, kind, unit=unit, levels=levels, domain=domain,
+                               allow_list=allow_list)
+                if len(texts) < _TEXT_CACHE_SIZE and not isinstance(value, list):
+                    texts[raw] = value
+            return value
+        return coerce(raw, kind, unit=unit, levels=levels, domain=domain,
+                      allow_list=allow_list)
 
     return coerce_fact
 

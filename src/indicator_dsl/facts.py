@@ -590,7 +590,7 @@ def _fast_build(data, path: str) -> Optional[Facts]:
     project: Dict[str, FactValue] = {}
     indicators: Dict[str, Dict[str, FactValue]] = {}
     not_applicable: Dict[str, Tuple[Optional[str], Where]] = {}
-    scalar, small, na_keys = _fast_scalar, _SMALL_INTS, _NA_KEYS
+    scalar, small_get, na_keys = _fast_scalar, _SMALL_INTS.get, _NA_KEYS
     new_fact, set_value, set_place, set_name = _new, _set_value, _set_place, _set_name
     for key, value in data.items():
         if key.__class__ is not str:
@@ -620,18 +620,20 @@ def _fast_build(data, path: str) -> Optional[Facts]:
                     cls = raw.__class__
                     if cls is bool or cls is str:  # the common cases, inline
                         converted = raw
-                    elif cls is int and raw in small:
-                        converted = small[raw]
+                    elif cls is int:
+                        converted = small_get(raw)
+                        if converted is None:
+                            converted = scalar(raw)
                     else:
                         converted = scalar(raw)
+                    if converted is _SLOW:
+                        if name.__class__ is not str:
+                            return None
+                        budget[0] += 1  # _plain_tree counts this value itself
+                        converted = _fast_nested(raw, path, f"indicators.{code}.{name}", 3,
+                                                 budget)
                         if converted is _SLOW:
-                            if name.__class__ is not str:
-                                return None
-                            budget[0] += 1  # _plain_tree counts this value itself
-                            converted = _fast_nested(raw, path, f"indicators.{code}.{name}",
-                                                     3, budget)
-                            if converted is _SLOW:
-                                return None
+                            return None
                     if name in na_keys:
                         if converted is False or converted is None:
                             continue
