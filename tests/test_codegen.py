@@ -365,8 +365,9 @@ def test_hostile_and_huge_values_are_errors_not_tracebacks(cli, tmp_path):
     assert "Traceback" not in done.stderr and "overflow or are invalid" in done.stdout + done.stderr
 
 
-_LOCAL_NAME = re.compile(r"^(v\d+_[a-z]+\d*|s\d+|g\d+|full_|ok|total|groups|ind|proj|skip)$")
-_GLOBAL_NAME = re.compile(r"^(__builtins__|_k\d+|_cv\d+_\d+|_leaf\d+|_scores|_evaluate|"
+_LOCAL_NAME = re.compile(r"^(v\d+_[a-z]+\d*|s\d+|g\d+|full_|ok|total|groups|ind|proj|skip|"
+                         r"facts|saved)$")
+_GLOBAL_NAME = re.compile(r"^(__builtins__|_k\d+|_cv\d+_\d+|_leaf\d+|_scores|_evaluate|_CTX|"
                           r"_[A-Z]+(_[A-Z]+)?|_[A-Z]?[a-z]+(_[a-z]+)?)$")
 HOSTILE = '''fact __import__, exec: number "a\\"b\\n'); import os"
 fact __builtins__: level("x\\"y", "z\\nw")
@@ -389,7 +390,8 @@ def test_no_text_of_the_set_reaches_the_generated_code():
         if isinstance(node, ast.FunctionDef):
             assert _GLOBAL_NAME.match(node.name), node.name
         if isinstance(node, ast.Attribute):
-            assert node.attr in {"get", "value", "quantize", "to_integral_value", "__class__"}
+            assert node.attr in {"get", "value", "quantize", "to_integral_value", "__class__",
+                                 "not_applicable", "indicators", "project"}
     assert all(_GLOBAL_NAME.match(name) for name in program.constants), program.constants
     source = ast.unparse(tree)
     tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
@@ -399,7 +401,8 @@ def test_no_text_of_the_set_reaches_the_generated_code():
         assert text not in words, text
     for text in ("let's", 'x"y', "z\nw", "a\"b"):
         assert text not in source, text
-    for fn in program.leaf_functions + [program.scores_all, program.evaluate_all]:
+    for fn in program.leaf_functions + [program.scores_all, program.evaluate_all,
+                                        program.scores_entry]:
         assert fn.__globals__["__builtins__"] == {}
         assert all(not isinstance(c, str) for c in fn.__code__.co_consts)
     # …and it scores right
@@ -479,3 +482,26 @@ def test_a_compact_evaluation_pickles_as_plain_worded_data():
     copy = pickle.loads(pickle.dumps(ev))
     assert copy._lazy is None
     assert snapshot(copy) == snapshot(scorer._evaluator.evaluate_interpreted(facts))
+
+
+def test_one_set_shared_between_threads_gives_the_same_results():
+    from concurrent.futures import ThreadPoolExecutor
+
+    scorer = load_set(ROOT / "indicator_sets/yunnan/kunming-dongchuan/2020/spring-festival.ind")
+    base = yaml.safe_load((ROOT / "indicator_sets/yunnan/kunming-dongchuan/2020/"
+                           "spring-festival.facts.yaml").read_text(encoding="utf-8"))
+    mappings = []
+    for i in range(40):
+        mapping = dict(base, spent=f"{1_500_000 + i * 20_000:,}元")
+        mapping["indicators"] = dict(base["indicators"], C114={"visited": 18000 + i * 10,
+                                                               "expected": 18384})
+        mappings.append(mapping)
+    want = [(scorer.scores(m), scorer.evaluate(m).by_code()["B13"].explanation)
+            for m in mappings]
+
+    def run(mapping):
+        return scorer.scores(mapping), scorer.evaluate(mapping).by_code()["B13"].explanation
+
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            assert list(pool.map(run, mappings)) == want

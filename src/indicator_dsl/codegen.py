@@ -99,12 +99,13 @@ class _Memo:
 
 
 class _Op:
-    __slots__ = ("kind", "args", "info")
+    __slots__ = ("kind", "args", "info", "reused")
 
     def __init__(self, kind: str, args: tuple, info=None):
         self.kind = kind
         self.args = args
         self.info = info
+        self.reused = False  # the same written expression used again (a step's subject)
 
 
 class _Rule:
@@ -134,6 +135,9 @@ class _Resolver:
         self.slots: List[Tuple[str, FactInfo, bool]] = []
         self.memos: Dict[object, _Memo] = {}
         self.shared = _repeated_calls(leaf)
+        # The same node object met again in the same scope — a step's subject is its
+        # guard's — is the same computation: its value, once known, is used again.
+        self.same: Dict[tuple, object] = {}
         self.static_full: Optional[Decimal] = None  # None inside a let's value
         self.clause_texts: List[str] = []
         self.uses_assess = False
@@ -230,6 +234,15 @@ class _Resolver:
             if isinstance(memo.body, _Const):
                 return memo.body
             return memo
+        if isinstance(expr, (n.Call, n.Binary)):
+            key = (id(expr), id(scope), allow_list)
+            found = self.same.get(key)
+            if found is not None:
+                if isinstance(found, _Op):
+                    found.reused = True
+                return found
+            found = self.same[key] = self._expr(expr, scope, allow_list)
+            return found
         return self._expr(expr, scope, allow_list)
 
     def _expr(self, expr, scope, allow_list=False):
@@ -566,6 +579,20 @@ class _LeafEmitter:
             if isinstance(ir.body, _Const):
                 return self.consts.name(ir.body.value)
             return self.memo(ir.key, lambda: self.value(ir.body))
+        if ir.reused:
+            key = ("same", id(ir))
+            if self.known is not None and key in self.known:
+                return _name(self.var[key])
+            ir.reused = False  # computed here as any expression …
+            try:
+                t = self.force(self.value(ir))
+            finally:
+                ir.reused = True
+            if isinstance(t, ast.Name):  # … and its variable used where this is known
+                self.var[key] = t.id
+                if self.known is not None:
+                    self.known.add(key)
+            return t
         kind, args = ir.kind, ir.args
         if kind == "neg":
             return ast.UnaryOp(ast.USub(), self.value(args[0]))
@@ -694,13 +721,22 @@ class _LeafEmitter:
         if layout.has_flags:
             self.emit(ast.If(_name(f"{self.p}fl"), [_assign(cl, ast.BinOp(
                 _name(cl), ast.BitOr(), ast.Constant(FLAGGED)))], []))
-        prologue = [_assign("full_", self.consts.name(layout.weight))]
-        if layout.fact_vars and init_facts:
-            prologue.append(ast.Assign([_store(v) for v in layout.fact_vars], _name("_U")))
-        if self.guarded - set(layout.fact_vars):
-            prologue.append(ast.Assign([_store(v) for v in sorted(self.guarded -
-                                                                  set(layout.fact_vars))],
-                                       _name("_U")))
+        uses_full = any(isinstance(node, ast.Name) and node.id == "full_" and
+                        isinstance(node.ctx, ast.Load) for stmt in self.out
+                        for node in ast.walk(stmt))
+        prologue = [_assign("full_", self.consts.name(layout.weight))] if uses_full else []
+        if not uses_full:  # (the points set it for their lets; none reads it)
+            self.out = [stmt for stmt in self.out if not (
+                isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name) and
+                stmt.targets[0].id == "full_")]
+        if init_facts == "guarded":
+            unset = sorted(self.guarded)
+        else:
+            unset = sorted(self.guarded - set(layout.fact_vars))
+            if layout.fact_vars and init_facts:
+                prologue.append(ast.Assign([_store(v) for v in layout.fact_vars], _name("_U")))
+        if unset:
+            prologue.append(ast.Assign([_store(v) for v in unset], _name("_U")))
         if layout.has_flags:
             prologue.append(_assign(f"{self.p}fl", ast.Constant(False)))
         return prologue + self.out
@@ -936,6 +972,7 @@ class Program:
         self.leaves: List[LeafLayout] = []
         self.group_codes: List[str] = []
         self.scores_all = None
+        self.scores_entry = None  # scores(facts), once the caller has set the globals below
         self.evaluate_all = None
         self.leaf_functions: List[Callable] = []
         self.tree: Optional[ast.Module] = None  # what was compiled, for inspection
@@ -1024,7 +1061,7 @@ class _ProgramBuilder:
             p = f"v{i}_"
             skip_test = ast.Subscript(_name("skip"), ast.Constant(i), ast.Load())
             # scores(): failures propagate (the caller asks the interpreter why).
-            stmts = _LeafEmitter(self, i, tree, layout).leaf_body(score=s)
+            stmts = _LeafEmitter(self, i, tree, layout).leaf_body(init_facts="guarded", score=s)
             scores_body.append(ast.If(skip_test, [_assign(s, ast.Constant(None)),
                                                   _assign("ok", ast.Constant(False))],
                                       stmts))
@@ -1068,6 +1105,20 @@ class _ProgramBuilder:
         scores_body.append(ast.Return(ast.Dict([c.name(k) for k in keys],
                                                [_name(v) for v in values])))
         functions.append(_function("_scores", ["ind", "proj", "skip"], scores_body))
+        # scores(facts) itself: the exact context for the call, the leaves marked not
+        # applicable, and the interpreter for any project the code cannot score.
+        entry = [
+            _assign("skip", ast.IfExp(_attr(_name("facts"), "not_applicable"),
+                                      _call(_name("_skip"), _name("facts")), _name("_NO_SKIP"))),
+            _assign("ind", _attr(_name("facts"), "indicators")),
+            _assign("proj", _attr(_name("facts"), "project")),
+            _assign("saved", _call(_name("_getcontext"))),
+            ast.Expr(_call(_name("_setcontext"), _name("_CTX"))),
+            ast.Try(scores_body, [ast.ExceptHandler(_name("_Exception"), None, [
+                ast.Return(_call(_name("_interpreted"), _name("facts")))])], [],
+                [ast.Expr(_call(_name("_setcontext"), _name("saved")))]),
+        ]
+        functions.append(_function("_scores_entry", ["facts"], entry))
 
         groups_tuple = ast.Tuple([_name(group_var[g]) for g in prog.group_codes], ast.Load())
         evaluate_body.append(ast.If(_name("ok"), sums + [_assign("groups", groups_tuple)],
@@ -1099,6 +1150,7 @@ class _ProgramBuilder:
         made = {const.co_name: types.FunctionType(const, table, const.co_name)
                 for const in code.co_consts if isinstance(const, types.CodeType)}
         prog.scores_all = made["_scores"]
+        prog.scores_entry = made["_scores_entry"]
         prog.evaluate_all = made["_evaluate"]
         prog.leaf_functions = [made[f"_leaf{layout.index}"] for layout in prog.leaves]
         prog.tree = module

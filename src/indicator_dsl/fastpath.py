@@ -92,6 +92,11 @@ class FastPath:
         self.total_quantum = _quantum(checked.total_step)
         self.scores_all = program.scores_all
         self.evaluate_all = program.evaluate_all
+        program.constants.update({
+            "_skip": self.skip, "_NO_SKIP": program.no_skip, "_getcontext": _getcontext,
+            "_setcontext": _setcontext, "_CTX": _RUN_CONTEXT,
+            "_interpreted": evaluator.scores_interpreted})
+        self.scores = program.scores_entry
 
     # --------------------------------------------------------------- numbers only
     def skip(self, facts: Facts) -> tuple:
@@ -100,7 +105,8 @@ class FastPath:
             return self.program.no_skip
         return tuple(any(code in na for code in layout.chain) for layout in self.program.leaves)
 
-    def scores(self, facts: Facts) -> Dict[str, Optional[Decimal]]:
+    def scores_wrapped(self, facts: Facts) -> Dict[str, Optional[Decimal]]:
+        """What the generated entry ``self.scores`` does, written out."""
         skip = self.program.no_skip if not facts.not_applicable else self.skip(facts)
         saved = _getcontext()
         _setcontext(_RUN_CONTEXT)
