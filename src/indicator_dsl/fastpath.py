@@ -78,6 +78,9 @@ class FastPath:
         self.n_groups = len(program.group_codes)
         self.flagged = [layout.index for layout in leaves if layout.has_flags]
         self.assessed = [layout.index for layout in leaves if layout.uses_assess]
+        self.scan = bool(self.flagged or self.assessed)
+        self.no_skip = program.no_skip
+        self.grades = checked.grades
         self.nodes = {node.code: node for node in checked.walk()}
         # For the compact combine: each group's children as positions in the record.
         position = {layout.code: layout.index for layout in leaves}
@@ -120,87 +123,98 @@ class FastPath:
 
     # ----------------------------------------------------------------- evaluation
     def evaluate(self, facts: Facts) -> Evaluation:
-        skip = self.program.no_skip if not facts.not_applicable else self.skip(facts)
+        na = facts.not_applicable
+        skip = self.skip(facts) if na else self.no_skip
         saved = _getcontext()
         _setcontext(_RUN_CONTEXT)  # the whole evaluation, as Evaluator.evaluate does
         try:
             record, groups, unrounded = self.evaluate_all(facts.indicators, facts.project, skip)
-            return self._finish(facts, record, groups, unrounded)
+            extra = self.evaluator._facts_diagnostics(facts)
+            sparse = None
+            if unrounded is None or self.scan:
+                sparse = self._scan(facts, record, extra)
+            rescaled = False
+            total = unrounded
+            if unrounded is None:
+                groups, total, unrounded, rescaled = self._combine(record, na)
+            grade = None
+            if total is not None:
+                if self.total_step is not None:
+                    total = total.quantize(self.total_quantum, ROUND_HALF_UP) \
+                        if self.total_quantum else round_half_up(total, self.total_step)
+                if self.grades:
+                    grade = grade_for(total, self.grades)
+                    if grade is None:
+                        extra.append(self._no_grade(total))
+            # Published scores are compared by the interpreter's own code, shown stand-ins
+            # for the results it looks at (those with a published score).
+            probes = {code: table for code, table in facts.indicators.items()
+                      if "published" in table}
+            if probes or "published" in facts.project:
+                sparse = self._published(facts, record, groups, probes, total, grade, extra,
+                                         sparse)
+            if na:
+                sparse = sparse or {}
+                sparse["na"] = na
+            ev = _new(Evaluation)
+            ev.set_name, ev.region, ev.years, ev.source, ev.set_path, ev.max = self.set_fields
+            ev.facts_path = facts.path
+            project = facts.project
+            if project:
+                values = []
+                for key, fact in project.items():
+                    values.append(key)
+                    values.append(fact.value)
+                ev._project = tuple(values)
+            else:
+                ev._project = _NO_DIAGNOSTICS
+            ev.total = total
+            ev.grade = grade
+            ev._indicators = None
+            ev._diagnostics = tuple(extra) if extra else _NO_DIAGNOSTICS
+            ev.rescaled = rescaled
+            ev.unrounded_total = unrounded
+            ev._lazy = self
+            ev._record = record
+            ev._sparse = sparse
+            return ev
         finally:
             _setcontext(saved)
 
-    def _finish(self, facts: Facts, record: tuple, groups, unrounded) -> Evaluation:
-        evaluator = self.evaluator
-        extra = evaluator._facts_diagnostics(facts)
-        sparse = None
+    def _scan(self, facts, record, extra) -> Optional[dict]:
+        """Leaves the generated code could not score, flags that fired, assessors."""
+        sparse = {}
         leaves = self.program.leaves
-        if unrounded is None or self.flagged or self.assessed:
-            sparse = {}
-            if self.assessed:
-                for i in self.assessed:
-                    if record[i] is not FAILED and record[i] is not SKIPPED:
-                        who = leaves[i].plan.assessor(facts)
-                        if who:
-                            sparse.setdefault("assessor", {})[i] = who
-            for layout in leaves:
-                i = layout.index
-                if record[i] is FAILED:
-                    self._failed(layout, facts, extra, sparse)
-                elif layout.has_flags and record[layout.offset + 1] & FLAGGED:
-                    replayed = self._replay(layout, record, sparse, facts.not_applicable, extra)
-                    sparse.setdefault("warnings", {})[i] = replayed.warnings
-            if not sparse:
-                sparse = None
-        rescaled = False
-        total = unrounded
-        if unrounded is None:
-            groups, total, unrounded, rescaled = self._combine(record, facts.not_applicable)
-        if total is not None and self.total_step is not None:
-            total = total.quantize(self.total_quantum, ROUND_HALF_UP) if self.total_quantum \
-                else round_half_up(total, self.total_step)
-        grade = None
-        checked = self.checked
-        if total is not None and checked.grades:
-            grade = grade_for(total, checked.grades)
-            if grade is None:
-                extra.append(Diagnostic(
-                    ERROR, f"the total {plain(total)} is below every grade's bound",
-                    file=checked.source.path, hint="end the grade list with a catch-all grade, "
-                    "e.g. `grades 优 >= 90, 良 >= 80, 中 >= 60, 差`"))
-        # Published scores are compared by the interpreter's own code, shown stand-ins for
-        # the results it looks at (those with a published score).
+        for i in self.assessed:
+            if record[i] is not FAILED and record[i] is not SKIPPED:
+                who = leaves[i].plan.assessor(facts)
+                if who:
+                    sparse.setdefault("assessor", {})[i] = who
+        for layout in leaves:
+            i = layout.index
+            if record[i] is FAILED:
+                self._failed(layout, facts, extra, sparse)
+            elif layout.has_flags and record[layout.offset + 1] & FLAGGED:
+                replayed = self._replay(layout, record, sparse, facts.not_applicable, extra)
+                sparse.setdefault("warnings", {})[i] = replayed.warnings
+        return sparse or None
+
+    def _no_grade(self, total) -> Diagnostic:
+        return Diagnostic(ERROR, f"the total {plain(total)} is below every grade's bound",
+                          file=self.checked.source.path, hint="end the grade list with a "
+                          "catch-all grade, e.g. `grades 优 >= 90, 良 >= 80, 中 >= 60, 差`")
+
+    def _published(self, facts, record, groups, tables, total, grade, extra, sparse):
         position = self.position
-        probes = {code: self._probe(record, groups, position[code])
-                  for code, table in facts.indicators.items()
-                  if "published" in table and code in position}
-        if probes or "published" in facts.project:
-            evaluator._compare_published(facts, probes, total, grade, extra)
-            published = {code: (p.published, p.warnings) for code, p in probes.items()
-                         if p.published is not None or p.warnings}
-            if published:
-                sparse = sparse or {}
-                sparse["published"] = published
-        if facts.not_applicable:
+        probes = {code: self._probe(record, groups, position[code]) for code in tables
+                  if code in position}
+        self.evaluator._compare_published(facts, probes, total, grade, extra)
+        published = {code: (p.published, p.warnings) for code, p in probes.items()
+                     if p.published is not None or p.warnings}
+        if published:
             sparse = sparse or {}
-            sparse["na"] = facts.not_applicable
-        project = []
-        for key, fact in facts.project.items():
-            project.append(key)
-            project.append(fact.value)
-        ev = _new(Evaluation)
-        ev.set_name, ev.region, ev.years, ev.source, ev.set_path, ev.max = self.set_fields
-        ev.facts_path = facts.path
-        ev._project = tuple(project)
-        ev.total = total
-        ev.grade = grade
-        ev._indicators = None
-        ev._diagnostics = tuple(extra) if extra else _NO_DIAGNOSTICS
-        ev.rescaled = rescaled
-        ev.unrounded_total = unrounded
-        ev._lazy = self
-        ev._record = record
-        ev._sparse = sparse
-        return ev
+            sparse["published"] = published
+        return sparse
 
     def _probe(self, record: tuple, groups, position: int) -> _Probe:
         value = record[position] if position < self.n_leaves else \
