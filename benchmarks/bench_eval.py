@@ -434,6 +434,33 @@ def section_batch(args, rng):
         results[kind] = total
         print(f"  1 process,  {label:34} {spent:6.2f} s  ({spent / count * 1e6:6.1f} µs a "
               f"project, {count / spent:8.0f} projects/s)")
+    # The same projects as columns (CODE.fact → values), scored by score_table().
+    columns = {}
+    for row, mapping in enumerate(pool):
+        for key, value in mapping.items():
+            if key == "indicators":
+                for code, table in value.items():
+                    for name, fact in table.items():
+                        columns.setdefault(f"{code}.{name}", [None] * pool_size)[row] = fact
+            else:
+                columns.setdefault(key, [None] * pool_size)[row] = value
+    repeat = max(1, count // pool_size)
+    table = {name: values * repeat for name, values in columns.items()}
+    rows = pool_size * repeat
+    import indicator_dsl.columnar as columnar
+
+    for label, threshold in (("score_table(), whole columns", 1),
+                             ("score_table(), row by row", 10 ** 12)):
+        columnar._VECTOR_ROWS = threshold
+        start = time.perf_counter()
+        out = scorer.score_table(table)
+        spent = time.perf_counter() - start
+        total = sum((t for t in out["total"] if t is not None), Decimal(0))
+        same = "same totals as scores()" if total * count == results["scores"] * rows else \
+            "TOTALS DIFFER"
+        print(f"  1 process,  {label:34} {spent:6.2f} s  ({rows / spent:8.0f} projects/s; "
+              f"{rows} rows, {len(table)} columns; {same})")
+    columnar._VECTOR_ROWS = 1
     if args.jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("fork")
         for kind, label in (("scores", "scores()"),

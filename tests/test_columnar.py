@@ -163,3 +163,131 @@ def test_every_row_equals_the_scalar_scores(path):
                 assert error is None and _text(got) == _text(want)
 
     check()
+
+
+# ------------------------------------------------------- whole columns at once
+
+from indicator_dsl.columnar import _columns  # noqa: E402
+from indicator_dsl.vectorized import Unsupported, Vectorizer, score_columns  # noqa: E402
+
+
+def _whole_columns(scorer, columns):
+    """(done mask, outputs) of the whole-column path, every done row checked against
+    scores() for the same facts as a mapping (as text: 4.80 is not 4.8)."""
+    kind, names, lists, rows = _columns(columns)
+    layout = ColumnLayout(scorer, names)
+    out = {code: [None] * rows for code in scorer.codes + ["total"]}
+    done = score_columns(scorer, layout, lists, rows, out)
+    assert done is not None, "the set is not computed by columns"
+    for row in range(rows):
+        if done[row]:
+            want, error = _scalar(scorer, row_mapping(layout, lists, row))
+            assert error is None, (row, error)
+            got = {code: out[code][row] for code in scorer.codes + ["total"]}
+            assert _text(got) == _text(want), row
+    return done, out
+
+
+# Sets whose generated valid facts mostly score (in the others an `assess` value falls
+# outside its band in most rows: an error, left to the scalar path by design).
+VECTORIZED = [p for p in SHIPPED if "national/2021" in str(p) or "kunming-dongchuan" in str(p)]
+
+
+def test_the_shipped_sets_that_columns_compute():
+    for path in SHIPPED:
+        try:
+            Vectorizer(load_set(path))
+        except Unsupported as exc:  # pragma: no cover - shows which construct
+            raise AssertionError(f"{path}: {exc}")
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize("wild", [False, True], ids=["valid", "wild"])
+def test_whole_columns_give_the_scalar_scores(path, wild):
+    from test_codegen import facts_strategy
+
+    scorer = load_set(path)
+    computed = []
+
+    @settings(max_examples=15, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(st.lists(facts_strategy(scorer, wild=wild), min_size=1, max_size=12))
+    def check(mappings):
+        done, _ = _whole_columns(scorer, _as_columns(mappings))
+        computed.append(int(done.sum()))
+
+    check()
+    if not wild and path in VECTORIZED:
+        assert sum(computed) > 0  # the path is really taken on valid facts
+
+
+BOUNDARIES = ("fact a, t: number\nfact n: count\nfact p: percent\nfact band: level(\"x\", \"y\")\n"
+              "fact v: number in [0, 10]\n"
+              "R weight 5: ratio(a, t) >= 95% -> full; per 5% below -> -0.5; floor 0\n"
+              "F weight 5: let r = ratio(a, t); r >= 1 -> full; else -> r * weight; cap full\n"
+              "S weight 4: p >= 90% -> 4; p in [80%, 90%) -> 2.5; else -> 0\n"
+              "E weight 3: each n -> -0.5; floor 0\n"
+              "Q weight 10: band == \"x\" -> assess(v, 8, 10); else -> assess(v, 0, 8)\n"
+              "M weight 3: min(p, ratio(a, t)) >= 60% -> full; else -> 1\n")
+
+
+def test_boundary_values_are_exact_or_left_to_the_scalar_path():
+    scorer = loads_set(BOUNDARIES)
+    a = [95, 94, 1, 2, 85, 19, 1, 10 ** 17, 0, 3, 95, "95", 95.0, Decimal("95.000"), -1, 1, 17]
+    t = [100, 100, 3, 3, 100, 20, 12, 3, 5, 0, 100, 100, 100, 100, 100, 1, 20]
+    rows = len(a)
+    columns = {"a": a, "t": t, "n": [0, 1, 2, 7, 0, 1, 6, 0, 1, 2, 3, 4, 5, 6, 0, 1, 2],
+               "p": [Decimal("0.9"), Decimal("0.8999"), "90%", Decimal("0.8"), 1, 0,
+                     Decimal("0.6"), Decimal("0.5999999999999"), 2, "95%", 11, Decimal("-0"),
+                     Decimal("0.85"), Decimal("0.85"), Decimal("0.85"), Decimal("0.85"),
+                     Decimal("0.85")],
+               "band": ["x", "y", "x", "z", "y", "x", "y", "x", "y", "x", "y", "x", "y", "x",
+                        "y", "x", "y"],
+               "v": [9, 8, 8, 7, 11, Decimal("8.0"), 0, 10, 5, 9, 1, 9, 2, 9, 3, 9, 4]}
+    assert all(len(c) == rows for c in columns.values())
+    done, out = _whole_columns(scorer, columns)
+    # every row, the same as one by one
+    whole = scorer.score_table(columns)
+    layout = ColumnLayout(scorer, list(columns))
+    for row in range(rows):
+        want, error = _scalar(scorer, row_mapping(layout, list(columns.values()), row))
+        assert whole["error"][row] == error
+        if want is not None:
+            assert _text({k: whole[k][row] for k in want}) == _text(want)
+    assert done[0] and done[1]                 # plain rows: by columns
+    assert not done[3]                         # a level not declared: the scalar error
+    assert not done[4]                         # 11 outside [0, 10]
+    assert not done[9]                         # t = 0: division by zero, left to scores()
+    assert not done[11]                        # p = -0: a negative zero, left to scores()
+    assert done[2]  # 1/3: one rounding, decided exactly (F: 1/3 × 5 = 1.666… → 1.67)
+    assert done[12] and done[13]               # "95" and 95.0 read as 95, as scores() reads them
+
+
+def test_a_formula_exactly_on_a_rounding_edge_is_left_to_the_scalar_path():
+    scorer = loads_set(BOUNDARIES)
+    # F: 0.123 × 5 = 0.615, exactly half-way between 0.61 and 0.62
+    columns = {"a": [123, 124], "t": [1000, 1000], "n": [0, 0], "p": [1, 1], "band": ["x", "x"],
+               "v": [9, 9]}
+    done, out = _whole_columns(scorer, columns)
+    assert not done[0] and done[1]
+    assert scorer.score_table(columns)["F"] == [Decimal("0.62"), Decimal("0.62")]
+
+
+def test_pandas_nulls_and_pyarrow_nulls_are_facts_not_given():
+    scorer = loads_set(BOUNDARIES)
+    frame = pandas.DataFrame({"a": [95.0, None, 90.0], "t": [100, 100, 100],
+                              "n": [1, 2, 3], "p": [0.9, 0.8, None],
+                              "band": ["x", "y", None], "v": [9, 5, 1]})
+    got = scorer.score_table(frame)
+    for row in range(3):
+        mapping = row_mapping(ColumnLayout(scorer, list(frame.columns)),
+                              [frame[c].tolist() for c in frame.columns], row)
+        want, error = _scalar(scorer, mapping)
+        assert got["error"][row] == error
+        if want is not None:
+            assert [str(got[k][row]) for k in want] == [str(v) for v in want.values()]
+    table = scorer.score_table(pyarrow.table({"a": [95, None], "t": [100, 100], "n": [0, 1],
+                                              "p": [None, Decimal("0.95")], "band": ["x", "x"],
+                                              "v": [9, 9]}))
+    assert table.column("error").to_pylist()[0] is not None
+    assert table.column("error").to_pylist()[1] is not None  # a is missing there

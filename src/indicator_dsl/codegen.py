@@ -976,6 +976,7 @@ class Program:
         self.evaluate_all = None
         self.leaf_functions: List[Callable] = []
         self.tree: Optional[ast.Module] = None  # what was compiled, for inspection
+        self.resolved: list = []  # each leaf's resolved rule (vectorized.py runs them too)
         self.constants: Dict[str, object] = {}
         self.no_skip: tuple = ()
         self.na_scores: Callable = None  # set by the builder
@@ -1155,6 +1156,7 @@ class _ProgramBuilder:
         prog.leaf_functions = [made[f"_leaf{layout.index}"] for layout in prog.leaves]
         prog.tree = module
         prog.constants = table
+        prog.resolved = resolved
         prog.no_skip = (False,) * n_leaves
         return prog
 

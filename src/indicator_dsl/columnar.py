@@ -15,7 +15,9 @@ Table, with one column per indicator code in the set's order, then ``total``,
 ``Decimal``s (pyarrow: ``decimal128`` with the set's finest rounding as scale).
 
 Every row is scored exactly as ``IndicatorSet.scores()`` scores the same facts
-given as a mapping (the generated code, one row at a time).
+given as a mapping: :mod:`indicator_dsl.vectorized` computes the common rule shapes
+for whole columns at once in exact integers (numpy), and leaves every row it cannot
+prove exact to the generated code, one row at a time.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from .errors import ERROR, Diagnostic, FactsError, IndicatorError
 from .evaluator import grade_for
 
 NA_TEXT = ("na", "n/a", "不适用")
+_VECTOR_ROWS = 1  # tables at least this long try the whole-column path (vectorized.py)
 
 
 class ColumnLayout:
@@ -180,7 +183,17 @@ def score_table(scorer, table):
     out["total"] = [None] * rows
     grades = out["grade"] = [None] * rows
     errors = out["error"] = [None] * rows
+    done = None
+    if rows >= _VECTOR_ROWS:
+        try:
+            from .vectorized import score_columns
+        except ImportError:  # numpy is optional: every row by itself then
+            score_columns = None
+        if score_columns is not None:
+            done = score_columns(scorer, layout, columns, rows, out)
     for row in range(rows):
+        if done is not None and done[row]:
+            continue
         try:
             scores = scorer.scores(row_mapping(layout, columns, row))
         except IndicatorError as exc:
