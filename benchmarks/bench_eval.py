@@ -460,7 +460,7 @@ def section_batch(args, rng):
             "TOTALS DIFFER"
         print(f"  1 process,  {label:34} {spent:6.2f} s  ({rows / spent:8.0f} projects/s; "
               f"{rows} rows, {len(table)} columns; {same})")
-    columnar._VECTOR_ROWS = 1
+    columnar._VECTOR_ROWS = 100
     if args.jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("fork")
         for kind, label in (("scores", "scores()"),

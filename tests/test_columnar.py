@@ -291,3 +291,26 @@ def test_pandas_nulls_and_pyarrow_nulls_are_facts_not_given():
                                               "v": [9, 9]}))
     assert table.column("error").to_pylist()[0] is not None
     assert table.column("error").to_pylist()[1] is not None  # a is missing there
+
+
+def test_negative_zeros_and_ties_of_a_division():
+    scorer = loads_set("fact a, b: number\n"
+                       "N weight 5 bonus: -(a - b)\n"
+                       "M weight 5 bonus: a * -1\n"
+                       "T weight 5: ratio(a, b) >= 50% -> full; else -> 0\n"
+                       "E weight 5 bonus: each a -> -0.5 from 0\n")
+    columns = {"a": [3, 0, 1, 5, 0], "b": [3, 2, 2, 10, 7]}
+    done, out = _whole_columns(scorer, columns)
+    # 0 × -1 is -0 for Decimal ("-0.00"): left to the scalar path; -(3 - 3) is +0
+    assert done[0] and not done[1] and not done[4]
+    assert str(scorer.score_table(columns)["M"][1]) == "-0.00"
+    assert str(out["N"][0]) == "0.00"
+    assert done[2] and done[3]  # 1/2 and 5/10: exact ties of a division, decided here
+    assert out["T"][2] == 5 and out["T"][3] == 5
+
+
+def test_a_column_named_indicators_is_refused():
+    scorer = loads_set(CARD)
+    with pytest.raises(FactsError) as info:
+        scorer.score_table({"indicators": [1], "C114.actual": [1]})
+    assert "indicators" in info.value.diagnostics[0].message

@@ -30,7 +30,9 @@ from .errors import ERROR, Diagnostic, FactsError, IndicatorError
 from .evaluator import grade_for
 
 NA_TEXT = ("na", "n/a", "不适用")
-_VECTOR_ROWS = 1  # tables at least this long try the whole-column path (vectorized.py)
+# Tables at least this long try the whole-column path (vectorized.py): below it, setting
+# up the columns costs more than scoring the rows one by one (about 100 rows for seed 001).
+_VECTOR_ROWS = 100
 
 
 class ColumnLayout:
@@ -43,6 +45,10 @@ class ColumnLayout:
         self.na: List[Tuple[str, int]] = []
         for index, name in enumerate(names):
             name = str(name)
+            if name == "indicators":
+                raise FactsError(Diagnostic(
+                    ERROR, "a column is named `indicators`", hint="name each column CODE.fact "
+                    "(a fact of an indicator) or after a project-wide fact"))
             if name in codes:
                 self.na.append((name, index))
                 continue

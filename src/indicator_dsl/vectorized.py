@@ -47,12 +47,20 @@ class Unsupported(Exception):
 
 
 class Num:
-    """A column of rationals num/den (den > 0) and how Decimal's value relates to it."""
+    """A column of rationals num/den (den > 0), how Decimal's value relates to it, and
+    where Decimal's value is a negative zero (-0 prints as "-0.00")."""
 
-    __slots__ = ("num", "den", "kind")
+    __slots__ = ("num", "den", "kind", "neg0")
 
-    def __init__(self, num, den, kind):
-        self.num, self.den, self.kind = num, den, kind
+    def __init__(self, num, den, kind, neg0=None):
+        self.num, self.den, self.kind, self.neg0 = num, den, kind, neg0
+
+    def sign_bit(self):
+        negative = self.num < 0
+        return negative if self.neg0 is None else (negative | self.neg0)
+
+
+_DECIMAL_DEN = 10 ** 18  # denominators of decimals of at most 18 places divide it
 
 
 def _steps_ok(step: Optional[Decimal]) -> bool:
@@ -72,11 +80,11 @@ def _steps_ok(step: Optional[Decimal]) -> bool:
 
 
 def _rational(value: Decimal):
-    """(num, den) of a decimal, or None when it does not fit."""
-    if not value.is_finite():
+    """(num, den) of a decimal, or None when it does not fit (or is a negative zero)."""
+    if not value.is_finite() or (not value and value.is_signed()):
         return None
     num, den = value.as_integer_ratio()
-    if abs(num) >= LIMIT or den >= LIMIT:
+    if abs(num) >= LIMIT or _DECIMAL_DEN % den:
         return None
     return num, den
 
@@ -154,7 +162,17 @@ class _Run:
 
     # --- rationals
     def neg(self, a: Num) -> Num:
+        # Decimal's -x of a zero is +0 (but for ROUND_FLOOR, which is not used)
         return Num(-a.num, a.den, a.kind)
+
+    def _exact(self, a: Num, b: Num, den) -> int:
+        """EXACT when both are and the result is a decimal Decimal holds whole (its
+        denominator divides 10^18: at most 37 significant digits); rows where it is not
+        are left to the scalar path."""
+        if a.kind == b.kind == EXACT:
+            self.mark(np.mod(_DECIMAL_DEN, den) != 0)
+            return EXACT
+        return NEAR
 
     def plus(self, a: Num, b: Num, sign: int = 1) -> Num:
         left = self.mul(a.num, b.den)
@@ -162,11 +180,21 @@ class _Run:
         num = self.add(left, right if sign > 0 else -right)
         den = self.mul(a.den, b.den)
         num, den = self.reduce(num, den)
-        return Num(num, den, EXACT if a.kind == b.kind == EXACT else NEAR)
+        # x + y is -0 only when both are -0 (x - y: x is -0 and y is +0)
+        neg0 = None
+        if a.neg0 is not None:
+            if sign > 0:
+                other = b.neg0
+            else:  # b is +0: a zero that is not -0
+                other = (b.num == 0) if b.neg0 is None else ((b.num == 0) & ~b.neg0)
+            if other is not None:
+                neg0 = a.neg0 & other & (num == 0)
+        return Num(num, den, self._exact(a, b, den), neg0)
 
     def times(self, a: Num, b: Num) -> Num:
         num, den = self.reduce(self.mul(a.num, b.num), self.mul(a.den, b.den))
-        return Num(num, den, EXACT if a.kind == b.kind == EXACT else NEAR)
+        neg0 = (num == 0) & (a.sign_bit() ^ b.sign_bit())  # 0 × -0.5 is -0
+        return Num(num, den, self._exact(a, b, den), neg0)
 
     def divide(self, a: Num, b: Num) -> Num:
         zero = b.num == 0
@@ -177,32 +205,42 @@ class _Run:
         negative = den < 0
         num, den = np.where(negative, -num, num), np.where(negative, -den, den)
         num, den = self.reduce(num, den)
-        return Num(num, den, ONCE if a.kind == b.kind == EXACT else NEAR)
+        neg0 = (num == 0) & (a.sign_bit() ^ b.sign_bit())
+        return Num(num, den, ONCE if a.kind == b.kind == EXACT else NEAR, neg0)
 
-    def sign_of_difference(self, a: Num, b: Num, near=None):
-        """sign(a - b) per row. Where a value is NEAR (or ``near``, a per-row mask), a
-        difference too small to be sure of Decimal's side makes the row bad."""
+    def sign_of_difference(self, a: Num, b: Num, kinds=None):
+        """sign(a - b) per row. Unless both are EXACT (``kinds``: a's kind per row), a
+        difference too small to be sure which side Decimal's 40-digit value is on makes
+        the row bad — except an exact tie of a value rounded once, which is a decimal
+        that Decimal divides exactly."""
         left = self.mul(a.num, b.den)
         right = self.mul(b.num, a.den)
         sign = np.sign(left - right)  # each side below 2^62: the difference fits
-        if near is None:
-            near = a.kind == NEAR or b.kind == NEAR
-        if np.any(near):
+        worst = np.maximum(kinds, b.kind) if kinds is not None else max(a.kind, b.kind)
+        if np.any(worst != EXACT):
             diff = (left.astype(np.float64) - right.astype(np.float64)) / \
                 (a.den.astype(np.float64) * b.den.astype(np.float64))
             size = np.maximum(1.0, np.abs(a.num / a.den))
-            self.mark((np.abs(diff) <= DELTA * size) & near)
+            close = np.abs(diff) <= DELTA * size
+            tie_ok = (sign == 0) & (worst == ONCE)
+            self.mark(close & (worst != EXACT) & ~tie_ok)
         return sign
 
     def minimum(self, a: Num, b: Num, pick_min: bool) -> Num:
         sign = self.sign_of_difference(a, b)
         take_b = sign > 0 if pick_min else sign < 0  # ties keep the first, as min()/max()
+        neg0 = None
+        if a.neg0 is not None or b.neg0 is not None:
+            zero = np.zeros(self.n, dtype=bool)
+            neg0 = np.where(take_b, b.neg0 if b.neg0 is not None else zero,
+                            a.neg0 if a.neg0 is not None else zero)
         return Num(np.where(take_b, b.num, a.num), np.where(take_b, b.den, a.den),
-                   max(a.kind, b.kind))
+                   max(a.kind, b.kind), neg0)
 
-    def round_half_up(self, a: Num, step: Decimal, certain):
-        """Units of ``step`` (ROUND_HALF_UP), and marks rows whose rounding is uncertain
-        (``certain``: a bool or a per-row mask) or would give a negative zero."""
+    def round_half_up(self, a: Num, step: Decimal, kinds):
+        """Units of ``step`` (ROUND_HALF_UP). Rows whose value is not EXACT (``kinds``,
+        per row or one for all) and lies too near a half-way point, and rows where
+        Decimal would give a negative zero, are left to the scalar path."""
         snum, sden = _rational(step)
         p = self.mul(a.num, sden)
         q = self.mul(a.den, snum)
@@ -211,10 +249,12 @@ class _Run:
         rest = magnitude - whole * q
         up = 2 * rest >= q
         units = np.where(p < 0, -(whole + up), whole + up)
-        if not np.all(certain):
+        if np.any(kinds != EXACT):
             distance = np.abs(2 * rest.astype(np.float64) - q) / (2.0 * q)
-            self.mark((distance <= DELTA * np.maximum(1.0, magnitude / q)) & ~certain)
-        self.mark((units == 0) & (p < 0))  # Decimal keeps the sign: -0.0
+            close = distance <= DELTA * np.maximum(1.0, magnitude / q)
+            tie_ok = (2 * rest == q) & (kinds == ONCE)
+            self.mark(close & (kinds != EXACT) & ~tie_ok)
+        self.mark((units == 0) & a.sign_bit())  # Decimal keeps the sign: -0.0
         return units
 
 
@@ -267,18 +307,12 @@ class LeafVector:
             for weight, rule in self.tree:
                 self.full = weight
                 raw, kinds = self.rule(rule)
-                units = run.round_half_up(raw, step, self._certain(kinds))
+                units = run.round_half_up(raw, step, kinds)
                 total = units if total is None else run.add(total, units)
             return total
         self.full = self.layout.weight
         raw, kinds = self.rule(self.tree)
-        return run.round_half_up(raw, step, self._certain(kinds))
-
-    def _certain(self, kinds):
-        """Rows whose rounding Decimal does exactly as the integers do."""
-        if self.vec.fast_round:
-            return kinds != NEAR
-        return kinds == EXACT
+        return run.round_half_up(raw, step, kinds)
 
     def rule(self, rule) -> Num:
         run = self.run_
@@ -287,13 +321,18 @@ class LeafVector:
         num = np.zeros(n, dtype=np.int64)
         den = np.ones(n, dtype=np.int64)
         kind = np.zeros(n, dtype=np.int8)
+        neg0 = np.zeros(n, dtype=bool)
         decided = np.zeros(n, dtype=bool)
 
         def take(rows, value: Num):
-            nonlocal num, den, kind
+            nonlocal num, den, kind, neg0
             num = np.where(rows, value.num, num)
             den = np.where(rows, value.den, den)
             kind = np.where(rows, value.kind, kind)
+            if value.neg0 is not None:
+                neg0 = np.where(rows, value.neg0, neg0)
+            else:
+                neg0 = np.where(rows, False, neg0)
 
         for d in rule.deciders:
             what = d[0]
@@ -321,7 +360,7 @@ class LeafVector:
         run.mark(~decided)  # no clause applies: the scalar path says so
         for cond in rule.flags:
             self.truth(cond)  # warnings only; but a flag that cannot be computed fails
-        value = Num(num, den, NEAR)  # the kind is per row, in ``kinds``
+        value = Num(num, den, NEAR, neg0)  # the kind is per row, in ``kinds``
         kinds = kind
         for ir in rule.most:
             limit = run.plus(full, self.value(ir), -1)
@@ -334,13 +373,14 @@ class LeafVector:
 
     def _bound(self, value: Num, kinds, limit: Num, below: bool):
         run = self.run_
-        near = (kinds == NEAR) | (limit.kind == NEAR)
-        sign = run.sign_of_difference(value, limit, near)
+        sign = run.sign_of_difference(value, limit, kinds)
         rows = sign < 0 if below else sign > 0
         num = np.where(rows, limit.num, value.num)
         den = np.where(rows, limit.den, value.den)
         kinds = np.where(rows, limit.kind, kinds).astype(np.int8)
-        return Num(num, den, NEAR), kinds
+        limit_neg0 = limit.neg0 if limit.neg0 is not None else False
+        neg0 = np.where(rows, limit_neg0, value.neg0 if value.neg0 is not None else False)
+        return Num(num, den, NEAR, neg0), kinds
 
     def step(self, d, full: Num) -> Num:
         run = self.run_
@@ -430,7 +470,7 @@ class LeafVector:
             return self.truth(ir)
         if kind == "abs":
             a = self.number(args[0])
-            return Num(np.abs(a.num), a.den, a.kind)
+            return Num(np.abs(a.num), a.den, a.kind)  # abs(-0) is 0
         if kind == "clamp":
             x, lo, hi = (self.number(a) for a in args)
             return run.minimum(run.minimum(x, lo, pick_min=False), hi, pick_min=True)
@@ -757,7 +797,7 @@ class Vectorizer:
         if total_step is not None:
             snum, sden = _rational(step)
             total = Num(run.mul(top, snum), np.full(rows, sden, dtype=np.int64), EXACT)
-            top = run.round_half_up(total, total_step, True)
+            top = run.round_half_up(total, total_step, EXACT)
             done = ~run.bad
         rows_done = np.flatnonzero(done)
         leaf_decimal = _maker(step, leaf=True)
