@@ -92,6 +92,7 @@ class FastPath:
         self.roots = [position[r.code] for r in checked.roots]
         self.weights = {position[code]: node.weight for code, node in self.nodes.items()}
         self.total_step = checked.total_step
+        self.no_facts = Facts()
         self.total_quantum = _quantum(checked.total_step)
         self.scores_all = program.scores_all
         self.evaluate_all = program.evaluate_all
@@ -232,20 +233,21 @@ class FastPath:
         self.evaluator._score_leaf(node, result, facts, extra)
         sparse.setdefault("failed", {})[layout.index] = result
 
-    def _replay(self, layout, record, sparse, not_applicable, diagnostics) -> IndicatorResult:
+    def _replay(self, layout, record, sparse, not_applicable, diagnostics) -> "_Replayed":
         """One leaf scored again by the interpreter with the fact values the generated code
         read (no facts needed): its justification, values and warnings."""
         node = layout.plan.indicator
         plan = layout.plan
-        project = {}
         who = (sparse or {}).get("assessor", {}).get(layout.index)
-        if who is not None:
-            project["assessor"] = FactValue(who, None)
-        stub = Facts(project=project, not_applicable=not_applicable or {})
+        if who is None and not not_applicable:
+            stub = self.no_facts  # the interpreter only asks it for not-applicable marks
+        else:
+            project = {"assessor": FactValue(who, None)} if who is not None else {}
+            stub = Facts(project=project, not_applicable=not_applicable or {})
         frame = Frame(plan, stub)
         start = layout.offset + 2
         frame.fact_values = list(record[start:start + len(plan.fact_slots)])
-        result = self.evaluator._blank(node)
+        result = _Replayed()
         with decimal.localcontext(CONTEXT):
             self.evaluator._score_leaf(node, result, stub, diagnostics, frame=frame)
         return result
@@ -323,6 +325,30 @@ class FastPath:
         return [results[node.code] for node in evaluator.order]
 
 
+class _Replayed:
+    """What Evaluator._score_leaf writes, without a full IndicatorResult to write it to."""
+
+    __slots__ = ("status", "error", "explanation", "clause", "values_source", "warnings",
+                 "unrounded", "score")
+
+    def __init__(self):
+        self.explanation = ""
+        self.values_source = None
+        self.warnings = []
+
+    def text(self) -> str:
+        text = self.explanation
+        if callable(text):
+            text = self.explanation = text()
+        return text
+
+    def raw_values(self) -> dict:
+        values = self.values_source
+        if callable(values):
+            values = self.values_source = values()
+        return values or {}
+
+
 class _LazyReplay:
     """A leaf's justification and values, worded by the interpreter on first read."""
 
@@ -332,7 +358,7 @@ class _LazyReplay:
         self.fast, self.layout, self.record, self.sparse = fast, layout, record, sparse
         self.result = None
 
-    def _run(self) -> IndicatorResult:
+    def _run(self) -> _Replayed:
         if self.result is None:
             self.result = self.fast._replay(self.layout, self.record, self.sparse,
                                             self.sparse.get("na"), [])
@@ -340,10 +366,10 @@ class _LazyReplay:
 
     # Worded in the reader's decimal context, as the interpreter's own lazy texts are.
     def explanation(self) -> str:
-        return self._run().explanation
+        return self._run().text()
 
     def values(self) -> dict:
-        return self._run().raw_values
+        return self._run().raw_values()
 
 
 def _combine(children, status, values, weights, weight, step, policy):
