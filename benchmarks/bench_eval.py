@@ -182,7 +182,7 @@ def as_floats(facts: dict) -> dict:
 # ----------------------------------------------------------------- measuring
 
 
-def interleaved(sides, rounds: int, anchors=("hand-written Decimal", "hand-written float")):
+def interleaved(sides, rounds: int):
     """{label: [seconds per round]} with the sides alternating; each side is a thunk."""
     labels = list(sides)
     times = {label: [] for label in labels}
@@ -343,7 +343,6 @@ def section_seed(args, rng):
     prepared = [Facts.from_mapping(m) for m in pool]
     as_shipped = Facts.from_mapping(yaml.safe_load(SEED.with_suffix(".facts.yaml").read_text(
         encoding="utf-8")))
-    failed = 0
     for m, facts in zip(pool, prepared):
         careful = _build(_plain_tree(m, "<facts>"), "<facts>", ())
         assert scorer.scores(facts) == ev.scores_interpreted(careful)
@@ -379,7 +378,6 @@ def section_seed(args, rng):
     report(f"seed 001 (32 leaves, 54 indicators), {n} projects (published scores left out); time per project, "
            f"{args.rounds} interleaved rounds (no hand-written anchor):", times, n, "project",
            anchors=())
-    del failed
 
 
 # --------------------------------------------------------------------- batch

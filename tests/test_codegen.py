@@ -28,8 +28,8 @@ from hypothesis import strategies as st
 from indicator_dsl import (EvaluationError, Facts, FactsError, SetError, load_set, loads_facts,
                            loads_set)
 from indicator_dsl.casefiles import CaseRunner
-from indicator_dsl.codegen import FAILED, FLAGGED, build_program
-from indicator_dsl.compiler import _UNSET, Frame, RuleFailure
+from indicator_dsl.codegen import FLAGGED
+from indicator_dsl.compiler import Frame, RuleFailure
 from indicator_dsl.evaluator import Evaluator
 from indicator_dsl.numbers import CONTEXT, round_in_context
 from indicator_dsl.properties import fact_strategy

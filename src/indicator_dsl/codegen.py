@@ -979,7 +979,6 @@ class Program:
         self.resolved: list = []  # each leaf's resolved rule (vectorized.py runs them too)
         self.constants: Dict[str, object] = {}
         self.no_skip: tuple = ()
-        self.na_scores: Callable = None  # set by the builder
 
 
 class _ProgramBuilder:
@@ -1041,7 +1040,6 @@ class _ProgramBuilder:
             offset += layout.width
 
         c = self.consts
-        body: List[ast.stmt] = []
         functions = []
         # One function per leaf.
         for layout, tree in zip(prog.leaves, resolved):

@@ -23,7 +23,6 @@ prove exact to the generated code, one row at a time.
 from __future__ import annotations
 
 import sys
-from decimal import Decimal
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .errors import ERROR, Diagnostic, FactsError, IndicatorError

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import decimal
 import os
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Dict, List, Optional
+from decimal import ROUND_HALF_UP
+from typing import List, Optional
 
 from .codegen import FAILED, FLAGGED, SKIPPED, Program, Unsupported, _quantum, build_program
 from .compiler import Frame
@@ -108,19 +108,6 @@ class FastPath:
         if not na:
             return self.program.no_skip
         return tuple(any(code in na for code in layout.chain) for layout in self.program.leaves)
-
-    def scores_wrapped(self, facts: Facts) -> Dict[str, Optional[Decimal]]:
-        """What the generated entry ``self.scores`` does, written out."""
-        skip = self.program.no_skip if not facts.not_applicable else self.skip(facts)
-        saved = _getcontext()
-        _setcontext(_RUN_CONTEXT)
-        try:
-            return self.scores_all(facts.indicators, facts.project, skip)
-        except Exception:  # some leaf cannot be scored: the interpreter says which and why
-            pass
-        finally:
-            _setcontext(saved)
-        return self.evaluator.scores_interpreted(facts)
 
     # ----------------------------------------------------------------- evaluation
     def evaluate(self, facts: Facts) -> Evaluation:

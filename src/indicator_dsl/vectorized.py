@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 import numpy as np
 
