@@ -366,7 +366,7 @@ def test_hostile_and_huge_values_are_errors_not_tracebacks(cli, tmp_path):
 
 
 _LOCAL_NAME = re.compile(r"^(v\d+_[a-z]+\d*|s\d+|g\d+|full_|ok|total|groups|ind|proj|skip|"
-                         r"facts|saved)$")
+                         r"facts|saved|data)$")
 _GLOBAL_NAME = re.compile(r"^(__builtins__|_k\d+|_cv\d+_\d+|_leaf\d+|_scores|_evaluate|_CTX|"
                           r"_[A-Z]+(_[A-Z]+)?|_[A-Z]?[a-z]+(_[a-z]+)?)$")
 HOSTILE = '''fact __import__, exec: number "a\\"b\\n'); import os"
@@ -505,3 +505,55 @@ def test_one_set_shared_between_threads_gives_the_same_results():
     with ThreadPoolExecutor(4) as pool:
         for _ in range(3):
             assert list(pool.map(run, mappings)) == want
+
+
+def _scores_of_mapping(scorer, mapping):
+    """scores() of a plain mapping (read directly by the generated code) and the
+    interpreter's scores of the same facts built by Facts.from_mapping."""
+    def run(fn):
+        try:
+            return "ok", _plain(fn())
+        except (EvaluationError, FactsError) as exc:
+            return "error", [d.render() for d in exc.diagnostics]
+
+    direct = run(lambda: scorer.scores(mapping))
+    built = run(lambda: scorer._evaluator.scores_interpreted(Facts.from_mapping(mapping)))
+    return direct, built
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_scores_of_a_plain_mapping_agree(path):
+    scorer = load_set(path)
+
+    @settings(max_examples=60, **SETTINGS)
+    @given(facts_strategy(scorer, wild=True))
+    def check(mapping):
+        direct, built = _scores_of_mapping(scorer, mapping)
+        assert direct == built
+
+    check()
+
+
+@pytest.mark.parametrize("text", _golden_sets())
+def test_scores_of_a_plain_mapping_agree_on_golden_sets(text):
+    try:
+        scorer = loads_set(text)
+    except SetError:
+        return
+
+    @settings(max_examples=8, **SETTINGS)
+    @given(facts_strategy(scorer, wild=True))
+    def check(mapping):
+        direct, built = _scores_of_mapping(scorer, mapping)
+        assert direct == built
+
+    check()
+
+
+def test_a_fact_given_as_none_is_given_not_looked_up_further():
+    scorer = loads_set("fact actual: number\nC weight 5: actual >= 1 -> full; else -> 0\n")
+    mapping = {"actual": 3, "indicators": {"C": {"actual": None}}}
+    direct, built = _scores_of_mapping(scorer, mapping)
+    assert direct == built and direct[0] == "error"  # "has no value", not the project's 3
+    assert scorer.scores({"actual": 3, "indicators": {"C": {}}})["C"] == 5
+    assert scorer.scores({"actual": 0.5})["C"] == 0  # a float, read as Decimal("0.5")

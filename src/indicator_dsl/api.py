@@ -28,6 +28,7 @@ class IndicatorSet:
         fast = self._evaluator.fast  # the generated code, called directly (no extra hops)
         self._evaluate = fast.evaluate if fast is not None else self._evaluator.evaluate
         self._scores = fast.scores if fast is not None else self._evaluator.scores
+        self._scores_mapping = fast.scores_mapping if fast is not None else None
 
     @property
     def name(self):
@@ -65,6 +66,8 @@ class IndicatorSet:
 
         Not-applicable indicators map to None; an indicator that cannot be scored
         raises :class:`EvaluationError`."""
+        if facts.__class__ is dict and self._scores_mapping is not None:
+            return self._scores_mapping(facts)  # read directly when it is plain
         if not isinstance(facts, Facts):
             facts = Facts.from_mapping(dict(facts))
         return self._scores(facts)

@@ -39,7 +39,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 from . import nodes as n
 from .checker import (CheckedIndicator, CheckedSet, FactInfo, LetInfo, Scope, step_subject)
 from .compiler import _UNSET, LeafPlan, _repeated_calls
-from .facts import coerce
+from .facts import _SMALL_INTS, coerce, plain_mapping
 from .numbers import CONTEXT, ONE, ZERO, _SNAP, round_in_context
 
 # A leaf's clause number carries this bit when a `flag` fired: the caller then asks
@@ -406,7 +406,8 @@ class _LeafEmitter:
     computed before, and otherwise guards the computation with ``is _U``.
     """
 
-    def __init__(self, prog: "_ProgramBuilder", index: int, resolved, layout: "LeafLayout"):
+    def __init__(self, prog: "_ProgramBuilder", index: int, resolved, layout: "LeafLayout",
+                 raw: bool = False):
         self.prog = prog
         self.consts = prog.consts
         self.layout = layout
@@ -419,6 +420,7 @@ class _LeafEmitter:
         self.var: Dict[object, str] = {}
         self._tmp = itertools.count()
         self.table = None  # the variable holding the leaf's own facts table
+        self.raw = raw  # reading a plain mapping instead of Facts
         self.score = None  # the variable of the rounded score, set where a clause decides
 
     # --- helpers
@@ -497,21 +499,45 @@ class _LeafEmitter:
         found = self.tmp()
         if self.table is None:
             raise Unsupported("facts table not prepared")  # pragma: no cover
-        self.emit(_assign(found, _call(_attr(_name(self.table), "get"), c.name(name))))
         rest = layout.plan.chain[1:]
-        if rest:
-            look = _call(_name("_find"), _name("ind"), _name("proj"), c.name(rest), c.name(name))
-        else:
-            look = _call(_attr(_name("proj"), "get"), c.name(name))
-        self.emit(ast.If(_compare(_name(found), ast.Is, ast.Constant(None)),
-                         [_assign(found, look),
-                          ast.If(_compare(_name(found), ast.Is, ast.Constant(None)),
-                                 [_raise_fail()], [])], []))
         value = self.tmp()
-        self.emit(_assign(value, _attr(_name(found), "value")))
+        if self.raw:
+            # A plain mapping (facts.plain_mapping), read as Facts.from_mapping would read
+            # it: a key given with None is given (the rule then fails), ints and floats
+            # become decimals.
+            missing = _name("_MISS")
+            self.emit(_assign(found, _call(_attr(_name(self.table), "get"), c.name(name),
+                                           missing)))
+            look = _call(_name("_find_raw"), _name("ind"), _name("proj"), c.name(rest),
+                         c.name(name))
+            self.emit(ast.If(_compare(_name(found), ast.Is, missing),
+                             [_assign(found, look),
+                              ast.If(_compare(_name(found), ast.Is, missing),
+                                     [_raise_fail()], [])], []))
+            self.emit(_assign(value, _name(found)))
+            cls = _attr(_name(value), "__class__")
+            small = self.tmp()
+            self.emit(ast.If(_compare(cls, ast.Is, _name("_int")), [
+                _assign(small, _call(_attr(_name("_SMALL"), "get"), _name(value))),
+                _assign(value, ast.IfExp(_compare(_name(small), ast.IsNot, ast.Constant(None)),
+                                         _name(small), _call(_name("_D"), _name(value))))],
+                [ast.If(_compare(cls, ast.Is, _name("_float")),
+                        [_assign(value, _call(_name("_float_decimal"), _name(value)))], [])]))
+        else:
+            self.emit(_assign(found, _call(_attr(_name(self.table), "get"), c.name(name))))
+            if rest:
+                look = _call(_name("_find"), _name("ind"), _name("proj"), c.name(rest),
+                             c.name(name))
+            else:
+                look = _call(_attr(_name("proj"), "get"), c.name(name))
+            self.emit(ast.If(_compare(_name(found), ast.Is, ast.Constant(None)),
+                             [_assign(found, look),
+                              ast.If(_compare(_name(found), ast.Is, ast.Constant(None)),
+                                     [_raise_fail()], [])], []))
+            self.emit(_assign(value, _attr(_name(found), "value")))
         coercer = self.consts.helper(f"_c{self.p}{slot}", self.prog.coercer(name, info,
                                                                            allow_list))
-        slow = [_assign(value, _call(coercer, _name(found)))]
+        slow = [_assign(value, _call(coercer, _name(value)))]
         v = _name(value)
         is_decimal = _compare(_attr(v, "__class__"), ast.Is, _name("_D"))
         not_decimal = _compare(_attr(v, "__class__"), ast.IsNot, _name("_D"))
@@ -546,9 +572,11 @@ class _LeafEmitter:
             # The declared level itself (equal text) is kept: one object for all projects.
             levels = self.consts.name({level: level for level in info.levels})
             is_text = _compare(_attr(v, "__class__"), ast.Is, _name("_str"))
-            self.emit(_assign(value, ast.IfExp(is_text, _call(_attr(levels, "get"), v),
-                                               ast.Constant(None))))
-            self.emit(ast.If(_compare(v, ast.Is, ast.Constant(None)), slow, []))
+            declared = self.tmp()
+            self.emit(_assign(declared, ast.IfExp(is_text, _call(_attr(levels, "get"), v),
+                                                  ast.Constant(None))))
+            self.emit(ast.If(_compare(_name(declared), ast.Is, ast.Constant(None)), slow,
+                             [_assign(value, _name(declared))]))
         elif kind == "text":
             self.emit(ast.If(_compare(_attr(v, "__class__"), ast.IsNot, _name("_str")),
                              slow, []))
@@ -892,8 +920,7 @@ def _coercer(name, info: FactInfo, allow_list: bool):
     # project and leaf to leaf. Errors are not kept: they are raised each time.
     texts: Dict[str, object] = {}
 
-    def coerce_fact(found):
-        raw = found.value
+    def coerce_fact(raw):
         if raw.__class__ is str:
             value = texts.get(raw)
             if value is None:
@@ -917,6 +944,26 @@ def _find(indicators, project, codes, name):
             if found is not None:
                 return found
     return project.get(name)
+
+
+_MISS = object()
+
+
+def _find_raw(indicators, project, codes, name):
+    """_find for a plain mapping: the raw value, or _MISS."""
+    for code in codes:
+        table = indicators.get(code)
+        if table is not None:
+            found = table.get(name, _MISS)
+            if found is not _MISS:
+                return found
+    if name == "indicators":
+        return _MISS  # not a fact: the key of the indicators' facts
+    return project.get(name, _MISS)
+
+
+def _float_decimal(value: float) -> Decimal:
+    return Decimal(repr(value))  # as Facts.from_mapping reads a float (checked in range)
 
 
 def _flat(*values):
@@ -973,6 +1020,7 @@ class Program:
         self.group_codes: List[str] = []
         self.scores_all = None
         self.scores_entry = None  # scores(facts), once the caller has set the globals below
+        self.scores_mapping = None  # scores(plain mapping), likewise
         self.evaluate_all = None
         self.leaf_functions: List[Callable] = []
         self.tree: Optional[ast.Module] = None  # what was compiled, for inspection
@@ -1053,6 +1101,7 @@ class _ProgramBuilder:
 
         leaf_score = {layout.index: f"s{layout.index}" for layout in prog.leaves}
         scores_body: List[ast.stmt] = [_assign("ok", ast.Constant(True))]
+        raw_body: List[ast.stmt] = [_assign("ok", ast.Constant(True))]
         evaluate_body: List[ast.stmt] = [_assign("ok", ast.Constant(True))]
         for layout, tree in zip(prog.leaves, resolved):
             i = layout.index
@@ -1064,6 +1113,8 @@ class _ProgramBuilder:
             scores_body.append(ast.If(skip_test, [_assign(s, ast.Constant(None)),
                                                   _assign("ok", ast.Constant(False))],
                                       stmts))
+            raw_body += _LeafEmitter(self, i, tree, layout, raw=True).leaf_body(
+                init_facts="guarded", score=s)
             # evaluate(): one leaf's failure does not stop the others.
             stmts = _LeafEmitter(self, i, tree, layout).leaf_body(init_facts=False, score=s)
             init = [ast.Assign([_store(v) for v in layout.fact_vars], _name("_U"))] \
@@ -1100,9 +1151,12 @@ class _ProgramBuilder:
                                ast.Load())
         scores_body.append(ast.If(ast.UnaryOp(ast.Not(), _name("ok")), [
             ast.Return(_call(_name("_na_scores"), leaf_tuple))], []))
+        result = ast.Return(ast.Dict([c.name(k) for k in keys], [_name(v) for v in values]))
+        raw_body.append(ast.If(ast.UnaryOp(ast.Not(), _name("ok")), [
+            ast.Return(_call(_name("_na_scores"), leaf_tuple))], []))
+        raw_body += rounded_sums + [result]
         scores_body += rounded_sums
-        scores_body.append(ast.Return(ast.Dict([c.name(k) for k in keys],
-                                               [_name(v) for v in values])))
+        scores_body.append(result)
         functions.append(_function("_scores", ["ind", "proj", "skip"], scores_body))
         # scores(facts) itself: the exact context for the call, the leaves marked not
         # applicable, and the interpreter for any project the code cannot score.
@@ -1118,6 +1172,21 @@ class _ProgramBuilder:
                 [ast.Expr(_call(_name("_setcontext"), _name("saved")))]),
         ]
         functions.append(_function("_scores_entry", ["facts"], entry))
+        # scores(mapping) for a plain mapping: read directly, no Facts built; anything
+        # else, and any project the code cannot score, goes the whole way round.
+        full = ast.Return(_call(_name("_by_facts"), _name("data")))
+        raw_entry = [
+            ast.If(ast.UnaryOp(ast.Not(), _call(_name("_plain_mapping"), _name("data"))),
+                   [full], []),
+            _assign("ind", ast.BoolOp(ast.Or(), [
+                _call(_attr(_name("data"), "get"), _name("_INDICATORS")), _name("_EMPTY")])),
+            _assign("proj", _name("data")),
+            _assign("saved", _call(_name("_getcontext"))),
+            ast.Expr(_call(_name("_setcontext"), _name("_CTX"))),
+            ast.Try(raw_body, [ast.ExceptHandler(_name("_Exception"), None, [full])], [],
+                    [ast.Expr(_call(_name("_setcontext"), _name("saved")))]),
+        ]
+        functions.append(_function("_scores_mapping", ["data"], raw_entry))
 
         groups_tuple = ast.Tuple([_name(group_var[g]) for g in prog.group_codes], ast.Load())
         evaluate_body.append(ast.If(_name("ok"), sums + [_assign("groups", groups_tuple)],
@@ -1142,6 +1211,9 @@ class _ProgramBuilder:
             "_CEIL": ROUND_CEILING, "_HALF_UP": ROUND_HALF_UP, "_round": round_in_context,
             "_abs": abs, "_min": min, "_max": max, "_sum": sum, "_len": len,
             "_find": _find, "_flat": _flat, "_na_scores": self.na_scores(prog),
+            "_find_raw": _find_raw, "_MISS": _MISS, "_int": int, "_float": float,
+            "_SMALL": _SMALL_INTS, "_float_decimal": _float_decimal,
+            "_plain_mapping": plain_mapping, "_INDICATORS": "indicators",
         })
         # The module is compiled, never run: its functions are made from their code
         # objects, with the constants table as their globals.
@@ -1150,6 +1222,7 @@ class _ProgramBuilder:
                 for const in code.co_consts if isinstance(const, types.CodeType)}
         prog.scores_all = made["_scores"]
         prog.scores_entry = made["_scores_entry"]
+        prog.scores_mapping = made["_scores_mapping"]
         prog.evaluate_all = made["_evaluate"]
         prog.leaf_functions = [made[f"_leaf{layout.index}"] for layout in prog.leaves]
         prog.tree = module

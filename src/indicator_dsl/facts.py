@@ -663,3 +663,53 @@ def _fast_build(data, path: str) -> Optional[Facts]:
     if budget[0] < 0:
         return None
     return Facts(project, indicators, not_applicable, path, ())
+
+
+def plain_mapping(data) -> bool:
+    """Whether ``Facts.from_mapping(data)`` would simply wrap every value: the fast path,
+    no indicator marked not applicable, every value a scalar (text, yes/no, None, or a
+    number in range). Generated code may then read such a mapping directly."""
+    if data.__class__ is not dict:
+        return False
+    count = 1 + len(data)
+    plain = _plain_scalar
+    for key, value in data.items():
+        if key.__class__ is not str:
+            return False
+        if key == "indicators":
+            if value is None:
+                continue
+            if value.__class__ is not dict:
+                return False
+            count += len(value)
+            for code, table in value.items():
+                if code.__class__ is not str:
+                    return False
+                if table is None:
+                    continue
+                if table.__class__ is not dict:
+                    return False
+                count += len(table)
+                for name, raw in table.items():
+                    cls = raw.__class__
+                    if name.__class__ is not str or name in _NA_KEYS:
+                        return False
+                    if cls is bool or cls is str:
+                        continue
+                    if not plain(raw):
+                        return False
+            continue
+        if not plain(value):
+            return False
+    return count <= MAX_NODES
+
+
+def _plain_scalar(value) -> bool:
+    cls = value.__class__
+    if cls is str or cls is bool or value is None:
+        return True
+    if cls is int:
+        return -_INT_LIMIT < value < _INT_LIMIT
+    if cls is Decimal or cls is float:
+        return _fast_scalar(value) is not _SLOW
+    return False

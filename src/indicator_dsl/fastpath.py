@@ -20,7 +20,8 @@ from __future__ import annotations
 import decimal
 import os
 from decimal import ROUND_HALF_UP
-from typing import List, Optional
+from decimal import Decimal
+from typing import Dict, List, Optional
 
 from .codegen import FAILED, FLAGGED, SKIPPED, Program, Unsupported, _quantum, build_program
 from .compiler import Frame
@@ -99,8 +100,10 @@ class FastPath:
         program.constants.update({
             "_skip": self.skip, "_NO_SKIP": program.no_skip, "_getcontext": _getcontext,
             "_setcontext": _setcontext, "_CTX": _RUN_CONTEXT,
-            "_interpreted": evaluator.scores_interpreted})
+            "_interpreted": evaluator.scores_interpreted,
+            "_by_facts": self.scores_by_facts})
         self.scores = program.scores_entry
+        self.scores_mapping = program.scores_mapping
 
     # --------------------------------------------------------------- numbers only
     def skip(self, facts: Facts) -> tuple:
@@ -108,6 +111,9 @@ class FastPath:
         if not na:
             return self.program.no_skip
         return tuple(any(code in na for code in layout.chain) for layout in self.program.leaves)
+
+    def scores_by_facts(self, mapping) -> Dict[str, Optional[Decimal]]:
+        return self.scores(Facts.from_mapping(dict(mapping)))
 
     # ----------------------------------------------------------------- evaluation
     def evaluate(self, facts: Facts) -> Evaluation:
