@@ -388,7 +388,7 @@ class _Constants:
             self.table[ident] = value
         return _name(ident)
 
-    def helper(self, ident: str, value) -> ast.Name:
+    def bind(self, ident: str, value) -> ast.Name:
         self.table[ident] = value
         return _name(ident)
 
@@ -535,7 +535,7 @@ class _LeafEmitter:
                               ast.If(_compare(_name(found), ast.Is, ast.Constant(None)),
                                      [_raise_fail()], [])], []))
             self.emit(_assign(value, _attr(_name(found), "value")))
-        coercer = self.consts.helper(f"_c{self.p}{slot}", self.prog.coercer(name, info,
+        coercer = self.consts.bind(f"_c{self.p}{slot}", self.prog.coercer(name, info,
                                                                            allow_list))
         slow = [_assign(value, _call(coercer, _name(value)))]
         v = _name(value)
