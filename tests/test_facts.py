@@ -432,3 +432,80 @@ def test_an_evaluation_with_errors_has_no_total():
     assert not ev.ok and ev.total is None and ev.grade is None
     assert ev.by_code()["A"].score == 5  # the leaf itself still scored
     assert any("Z9" in d.message and d.message_cn for d in ev.errors)
+
+
+# ------------------------------------------- Facts.from_mapping: fast and careful paths
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from indicator_dsl.facts import (Facts, _build, _fast_build, _plain_tree,  # noqa: E402
+                                 plain_mapping)
+
+_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.text(max_size=4), st.sampled_from(["na", "n/a", "不适用", "否"]),
+    st.integers(-10 ** 32, 10 ** 32), st.integers(-3, 300),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.sampled_from([Decimal("1e31"), Decimal("1e-31"), Decimal("-0"), Decimal("0E+5")]))
+_VALUES = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=3) |
+                       st.dictionaries(st.text(max_size=3), inner, max_size=3), max_leaves=6)
+_NAMES = st.one_of(st.sampled_from(["actual", "target", "not_applicable", "不适用",
+                                    "published", "indicators"]), st.text(max_size=4),
+                   st.integers(0, 3))
+_TABLES = st.one_of(st.none(), st.sampled_from(["na", "NA ", "maybe"]), st.integers(0, 2),
+                    st.dictionaries(_NAMES, _VALUES, max_size=4))
+_WILD_MAPPINGS = st.dictionaries(
+    st.one_of(st.sampled_from(["indicators", "name", "year", "budget"]), _NAMES),
+    st.one_of(_VALUES, st.dictionaries(st.one_of(st.sampled_from(["C1", "C2"]), _NAMES),
+                                       _TABLES, max_size=4)), max_size=5)
+# The usual shape: project-wide values and an `indicators:` table of plain facts, now and
+# then an odd value, table or key.
+_PLAIN = st.one_of(st.booleans(), st.integers(-5, 10 ** 6), st.sampled_from(["是", "95%", "x"]),
+                   st.decimals(places=3, min_value=-1000, max_value=1000))
+_FACT_TABLES = st.dictionaries(st.sampled_from(["actual", "target", "done", "rate", "n"]),
+                               st.one_of(_PLAIN, _PLAIN, _PLAIN, _SCALARS, _VALUES), max_size=4)
+_USUAL = st.builds(
+    lambda project, tables: {**project, "indicators": tables},
+    st.dictionaries(st.sampled_from(["name", "year", "budget", "spent", "actual"]),
+                    st.one_of(_PLAIN, _SCALARS), max_size=3),
+    st.dictionaries(st.sampled_from(["C1", "C2", "C11", "A"]),
+                    st.one_of(_FACT_TABLES, _FACT_TABLES, _FACT_TABLES, _TABLES), max_size=4))
+_MAPPINGS = st.one_of(_WILD_MAPPINGS, _USUAL)
+
+
+def _careful(mapping):
+    try:
+        return "ok", _build(_plain_tree(mapping, "<facts>"), "<facts>", ())
+    except FactsError as exc:
+        return "error", [d.render() for d in exc.diagnostics]
+
+
+def _shown(facts):
+    def table(t):
+        return {k: (repr(v.value), v.where) for k, v in t.items()}
+
+    return (table(facts.project), {c: table(t) for c, t in facts.indicators.items()},
+            facts.not_applicable, facts.path)
+
+
+@settings(max_examples=600, deadline=None, database=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(_MAPPINGS)
+def test_the_fast_path_builds_what_the_careful_path_builds(mapping):
+    want = _careful(mapping)
+    try:
+        got = "ok", Facts.from_mapping(mapping)
+    except FactsError as exc:
+        got = "error", [d.render() for d in exc.diagnostics]
+    assert got[0] == want[0]
+    if got[0] == "ok":
+        assert _shown(got[1]) == _shown(want[1])
+    else:
+        assert got[1] == want[1]
+    fast = _fast_build(mapping, "<facts>")
+    if fast is not None:  # taken: the same facts
+        assert want[0] == "ok" and _shown(fast) == _shown(want[1])
+    if plain_mapping(mapping):  # read directly by generated code: simply wrapped values
+        assert fast is not None and not fast.not_applicable
+        assert all(not isinstance(v.value, (dict, list)) for v in fast.project.values())

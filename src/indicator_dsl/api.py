@@ -25,6 +25,10 @@ class IndicatorSet:
         self.checked = checked
         self._evaluator = Evaluator(checked)
         self._needs = None
+        fast = self._evaluator.fast  # the generated code, called directly (no extra hops)
+        self._evaluate = fast.evaluate if fast is not None else self._evaluator.evaluate
+        self._scores = fast.scores if fast is not None else self._evaluator.scores
+        self._scores_mapping = fast.scores_mapping if fast is not None else None
 
     @property
     def name(self):
@@ -46,7 +50,7 @@ class IndicatorSet:
         """Score one project. ``facts`` is a :class:`Facts` or a plain mapping."""
         if not isinstance(facts, Facts):
             facts = Facts.from_mapping(dict(facts))
-        return self._evaluator.evaluate(facts)
+        return self._evaluate(facts)
 
     def fact_needs(self):
         """Every fact the set's rules read (:class:`~indicator_dsl.requirements.FactNeed`),
@@ -70,9 +74,20 @@ class IndicatorSet:
 
         Not-applicable indicators map to None; an indicator that cannot be scored
         raises :class:`EvaluationError`."""
+        if facts.__class__ is dict and self._scores_mapping is not None:
+            return self._scores_mapping(facts)  # read directly when it is plain
         if not isinstance(facts, Facts):
             facts = Facts.from_mapping(dict(facts))
-        return self._evaluator.scores(facts)
+        return self._scores(facts)
+
+    def score_table(self, table):
+        """Many projects as columns (``CODE.fact`` or project-wide fact names → values):
+        a mapping of sequences, a pandas DataFrame or a pyarrow Table. Returns the
+        same kind of table with one column per indicator code, then ``total``,
+        ``grade`` and ``error`` (see :mod:`indicator_dsl.columnar`)."""
+        from .columnar import score_table
+
+        return score_table(self, table)
 
 
 def check_text(text: str, path: str = "<string>", read_file=None) -> CheckedSet:

@@ -108,6 +108,9 @@ class Bilingual(str):
         text.cn = cn
         return text
 
+    def __reduce__(self):  # pickled (to worker processes, Dask) with its Chinese
+        return Bilingual, (str(self), self.cn)
+
 
 def cn_of(text) -> str:
     """The Chinese wording of a :class:`Bilingual` text; other texts as they are."""

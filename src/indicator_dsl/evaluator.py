@@ -86,24 +86,100 @@ class IndicatorResult:
         return self.weight - self.score
 
 
-@attrs.define(eq=False)
 class Evaluation:
-    """The result of scoring one project with one set."""
+    """The result of scoring one project with one set.
 
-    set_name: Optional[str]
-    region: Optional[str]
-    years: Optional[tuple]
-    source: Optional[str]
-    set_path: str
-    facts_path: str
-    project: Dict[str, object]
-    total: Optional[Decimal]
-    max: Decimal
-    grade: Optional[str]
-    indicators: List[IndicatorResult]
-    diagnostics: List[Diagnostic]
-    rescaled: bool = False
-    unrounded_total: Optional[Decimal] = None
+    An evaluation made by the generated code (:mod:`indicator_dsl.fastpath`) is
+    compact: it keeps one record of what its leaves decided, and makes ``indicators``,
+    ``diagnostics`` and ``project`` the first time they are read (the justifications
+    later still, when read). Either way the attributes are the same.
+    """
+
+    __slots__ = ("set_name", "region", "years", "source", "set_path", "facts_path", "total",
+                 "max", "grade", "rescaled", "unrounded_total", "_project", "_indicators",
+                 "_diagnostics", "_lazy", "_record", "_sparse")
+
+    def __init__(self, set_name: Optional[str], region: Optional[str], years: Optional[tuple],
+                 source: Optional[str], set_path: str, facts_path: str,
+                 project: Dict[str, object], total: Optional[Decimal], max: Decimal,
+                 grade: Optional[str], indicators: List[IndicatorResult],
+                 diagnostics: List[Diagnostic], rescaled: bool = False,
+                 unrounded_total: Optional[Decimal] = None):
+        self.set_name = set_name
+        self.region = region
+        self.years = years
+        self.source = source
+        self.set_path = set_path
+        self.facts_path = facts_path
+        self._project = project
+        self.total = total
+        self.max = max
+        self.grade = grade
+        self._indicators = indicators
+        self._diagnostics = diagnostics
+        self.rescaled = rescaled
+        self.unrounded_total = unrounded_total
+        self._lazy = None  # what makes the parts not yet made (fastpath.FastPath)
+        self._record = None
+        self._sparse = None
+
+    _FIELDS = ("set_name", "region", "years", "source", "set_path", "facts_path", "project",
+               "total", "max", "grade", "indicators", "diagnostics", "rescaled",
+               "unrounded_total")
+
+    def replaced(self, **changes) -> "Evaluation":
+        """A copy with some fields changed (what attrs.evolve did when this was attrs)."""
+        values = {field: getattr(self, field) for field in self._FIELDS}
+        unknown = set(changes) - set(values)
+        if unknown:
+            raise TypeError(f"Evaluation has no field {sorted(unknown)[0]!r}")
+        values.update(changes)
+        return Evaluation(**values)
+
+    @property
+    def project(self) -> Dict[str, object]:
+        if self._project.__class__ is not dict:
+            self._project = dict(zip(self._project[::2], self._project[1::2]))
+        return self._project
+
+    @project.setter
+    def project(self, value: Dict[str, object]) -> None:
+        self._project = value
+
+    @property
+    def indicators(self) -> List[IndicatorResult]:
+        if self._indicators is None:
+            self._indicators = self._lazy.indicators(self)
+        return self._indicators
+
+    @indicators.setter
+    def indicators(self, value: List[IndicatorResult]) -> None:
+        self._indicators = value
+
+    @property
+    def diagnostics(self) -> List[Diagnostic]:
+        if self._diagnostics.__class__ is not list:
+            self._diagnostics = self._lazy.diagnostics(self)
+        return self._diagnostics
+
+    @diagnostics.setter
+    def diagnostics(self, value: List[Diagnostic]) -> None:
+        self._diagnostics = value
+
+    def __reduce__(self):
+        # Pickled as plain data, everything worded (for other processes, files, caches).
+        for r in self.indicators:
+            r.explanation
+            r.raw_values
+        return (Evaluation, (self.set_name, self.region, self.years, self.source,
+                             self.set_path, self.facts_path, self.project, self.total, self.max,
+                             self.grade, self.indicators, self.diagnostics, self.rescaled,
+                             self.unrounded_total))
+
+    def __repr__(self) -> str:
+        return (f"Evaluation(set_name={self.set_name!r}, facts_path={self.facts_path!r}, "
+                f"total={self.total!r}, grade={self.grade!r}, "
+                f"errors={len(self.errors)}, warnings={len(self.warnings)})")
 
     @property
     def errors(self) -> List[Diagnostic]:
@@ -115,6 +191,8 @@ class Evaluation:
 
     @property
     def ok(self) -> bool:
+        if self._diagnostics.__class__ is tuple:  # compact: the set's own are warnings
+            return not any(d.is_error for d in self._diagnostics)
         return not self.errors
 
     def by_code(self) -> Dict[str, IndicatorResult]:
@@ -137,7 +215,7 @@ PROJECT_INFO_KEYS = {"name", "year", "region", "department", "unit", "project", 
 class Evaluator:
     """A checked set compiled once, ready to score any number of projects."""
 
-    def __init__(self, checked: CheckedSet):
+    def __init__(self, checked: CheckedSet, generated: bool = True):
         self.checked = checked
         self.style = Style(checked.leaf_step)
         self.plans: Dict[str, LeafPlan] = compile_set(checked)
@@ -145,14 +223,29 @@ class Evaluator:
         self.order: List[CheckedIndicator] = list(checked.walk())
         self.codes = set(checked.by_code)
         self.used_names = set(checked.facts)
+        self._allowed_names = frozenset(self.used_names | PROJECT_INFO_KEYS)
         # Precomputed walks for scores(): leaves, then groups bottom-up, then the top.
         self._leaf_plans = list(self.plans.items())
         self._groups = [(node.code, node.weight, [(c.weight, c.code) for c in node.children],
                          node.node.na_policy)
                         for node in reversed(self.order) if not node.is_leaf]
         self._roots = [(r.weight, r.code) for r in checked.roots]
+        # The same rules as generated code (codegen.py), run by fastpath.py; the
+        # closures above stay the interpreter that words justifications and errors.
+        self.fast = None
+        if generated:
+            from .fastpath import fast_path
+
+            self.fast = fast_path(self)
 
     def evaluate(self, facts: Facts) -> Evaluation:
+        if self.fast is not None and not facts.points:  # points' own tables: interpreted
+            return self.fast.evaluate(facts)
+        return self.evaluate_interpreted(facts)
+
+    def evaluate_interpreted(self, facts: Facts) -> Evaluation:
+        """evaluate() by the closure interpreter alone (the reference the generated code
+        is tested against)."""
         with decimal.localcontext(CONTEXT):
             return self._evaluate(facts)
 
@@ -163,15 +256,18 @@ class Evaluator:
         result objects are built. A not-applicable indicator maps to None; an
         indicator that cannot be scored raises :class:`EvaluationError`.
         """
+        if self.fast is not None and not facts.points:
+            return self.fast.scores(facts)
+        return self.scores_interpreted(facts)
+
+    def scores_interpreted(self, facts: Facts) -> Dict[str, Optional[Decimal]]:
+        """scores() by the closure interpreter alone."""
         with decimal.localcontext(CONTEXT):
             checked = self.checked
             out: Dict[str, Optional[Decimal]] = {}
             na = facts.not_applicable
             step = checked.leaf_step
-            for require in self.requires:
-                failure = require.failure(facts)
-                if failure is not None:
-                    raise EvaluationError(_failure_diagnostic(failure, checked, facts))
+            self.check_requires(facts)
             for code, plan in self._leaf_plans:
                 if na and any(c in na for c in plan.chain):
                     out[code] = None
@@ -214,6 +310,8 @@ class Evaluator:
                     message_cn=f"数据中的指标编码“{code}”在本指标体系中不存在",
                     hint_cn=f"是否应为“{guess}”？" if guess else "请核对指标编码"))
                 continue
+            if self._allowed_names.issuperset(table):
+                continue  # (the common case, checked at once)
             for name, fact in table.items():
                 if name not in self.used_names and name not in PROJECT_INFO_KEYS:
                     guess = did_you_mean(name, self.used_names)
@@ -262,13 +360,49 @@ class Evaluator:
                     message_cn=f"项目年度{y}不在本指标体系的适用期（{period}）内"))
         return out
 
-    def _evaluate(self, facts: Facts) -> Evaluation:
-        checked = self.checked
-        diagnostics = list(checked.warnings) + self._facts_diagnostics(facts)
+    # --- what both the interpreter and the generated code do around the scores
+    def project_diagnostics(self, facts: Facts) -> List[Diagnostic]:
+        """The facts checked against the set (unknown codes, years, points) and its
+        `require`s: the problems of a project before any indicator is scored."""
+        out = self._facts_diagnostics(facts)
         for require in self.requires:
             failure = require.failure(facts)
             if failure is not None:
-                diagnostics.append(_failure_diagnostic(failure, checked, facts))
+                out.append(_failure_diagnostic(failure, self.checked, facts))
+        return out
+
+    def check_requires(self, facts: Facts) -> None:
+        """Raise EvaluationError when the facts break a `require` (for scores())."""
+        for require in self.requires:
+            failure = require.failure(facts)
+            if failure is not None:
+                raise EvaluationError(_failure_diagnostic(failure, self.checked, facts))
+
+    def grade_of(self, total: Decimal, diagnostics: List[Diagnostic]) -> Optional[str]:
+        """The grade of a (rounded) total; a total below every bound is an error."""
+        checked = self.checked
+        if not checked.grades:
+            return None
+        grade = grade_for(total, checked.grades)
+        if grade is None:
+            diagnostics.append(Diagnostic(
+                ERROR, f"the total {plain(total)} is below every grade's bound",
+                file=checked.source.path, hint="end the grade list with a catch-all grade, "
+                "e.g. `grades 优 >= 90, 良 >= 80, 中 >= 60, 差`",
+                message_cn=f"总分{plain(total)}低于所有等级的下限，无法定级",
+                hint_cn="请在等级划分末尾加上兜底等级，如 grades 优 >= 90, 良 >= 80, 中 >= 60, 差",
+                code="grade"))
+        return grade
+
+    @staticmethod
+    def keeps_no_total(diagnostics) -> bool:
+        """A result with errors has no total: a total beside an error would be handed in
+        as if it counted (docs/api.md). A total below every grade keeps its total."""
+        return any(d.is_error and d.code != "grade" for d in diagnostics)
+
+    def _evaluate(self, facts: Facts) -> Evaluation:
+        checked = self.checked
+        diagnostics = list(checked.warnings) + self.project_diagnostics(facts)
         results: Dict[str, IndicatorResult] = {}
         for node in self.order:
             results[node.code] = self._blank(node)
@@ -285,20 +419,10 @@ class Evaluator:
         grade = None
         if total is not None and checked.total_step is not None:
             total = round_half_up(total, checked.total_step)
-        if total is not None and checked.grades:
-            grade = grade_for(total, checked.grades)
-            if grade is None:
-                diagnostics.append(Diagnostic(
-                    ERROR, f"the total {plain(total)} is below every grade's bound",
-                    file=checked.source.path, hint="end the grade list with a catch-all grade, "
-                    "e.g. `grades 优 >= 90, 良 >= 80, 中 >= 60, 差`",
-                    message_cn=f"总分{plain(total)}低于所有等级的下限，无法定级",
-                    hint_cn="请在等级划分末尾加上兜底等级，如 grades 优 >= 90, 良 >= 80, 中 >= 60, 差",
-                    code="grade"))
+        if total is not None:
+            grade = self.grade_of(total, diagnostics)
         self._compare_published(facts, results, total, grade, diagnostics)
-        if any(d.is_error and d.code != "grade" for d in diagnostics):
-            # A result with errors has no total: a total beside an error would be handed
-            # in as if it counted (docs/api.md).
+        if self.keeps_no_total(diagnostics):
             total = unrounded = grade = None
         project = {k: v.value for k, v in facts.project.items()}
         header = checked.header
@@ -364,7 +488,7 @@ class Evaluator:
             origin=list(self.checked.origins.get(node.code, ())), style=self.style)
 
     def _score_leaf(self, node: CheckedIndicator, result: IndicatorResult, facts: Facts,
-                    diagnostics: List[Diagnostic]):
+                    diagnostics: List[Diagnostic], frame: Optional[Frame] = None):
         for code in node.chain:
             if code in facts.not_applicable:
                 reason, _ = facts.not_applicable[code]
@@ -375,7 +499,8 @@ class Evaluator:
                                       f"{code}不适用{why}，不参与评分")
                 return
         plan = self.plans[node.code]
-        frame = Frame(plan, facts)
+        if frame is None:  # (given: a replay with the fact values already read)
+            frame = Frame(plan, facts)
         try:
             decision = plan.run(frame)
             if not decision.na:

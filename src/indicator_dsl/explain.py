@@ -38,8 +38,14 @@ def _places(step: Decimal) -> int:
 
 def _shortened(value: Decimal, places: int) -> str:
     """``value`` with at most ``places`` decimals, marked 约 when digits were dropped."""
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int) or exponent >= -places:
+        return plain(value)  # no more decimals than that (huge numbers included)
     with decimal.localcontext(CONTEXT):
-        rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        try:
+            rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        except decimal.InvalidOperation:  # more digits than the context holds
+            return plain(value)
     if rounded == value:
         return plain(value)
     return "约" + plain(rounded)

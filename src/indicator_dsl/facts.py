@@ -63,7 +63,10 @@ class Facts:
     @classmethod
     def from_mapping(cls, data: dict, path: str = "<facts>") -> "Facts":
         """Facts from an already-loaded mapping (numbers may be int, float, Decimal or text)."""
-        return _build(_plain_tree(data, path), path, ())
+        facts = _fast_build(data, path)
+        if facts is None:  # anything unusual: the careful path gives the same facts or error
+            facts = _build(_plain_tree(data, path), path, ())
+        return facts
 
     def where(self, code: Optional[str], name: str) -> Optional[Where]:
         table = self.indicators.get(code, {}) if code else self.project
@@ -635,3 +638,225 @@ def _to_number(value, kind: str, unit: Optional[str]) -> Decimal:
         raise CoercionError(f"must be a percentage, not {value!r}", "write 93.5% or 0.935",
                             cn=f"应为百分比，而不是“{value}”", hint_cn="请填写如 93.5% 或 0.935")
     raise CoercionError(f"must be a number, not {value!r}", cn=f"应为数值，而不是“{value}”")
+
+
+# ------------------------------------------------------- mappings, the fast way
+#
+# Facts.from_mapping() is on the path of every project a batch scores. The careful
+# path above wraps every value as a (value, Where) pair and builds a Where and a
+# dotted path for each fact; for the common shape ({"indicators": {code: {name:
+# scalar}}, plus project-wide scalars) the fast path below builds the same Facts in
+# one pass and words a fact's place only when someone asks for it. Anything it does
+# not expect — a non-text key, an out-of-range number, a value of another type, too
+# many values — sends the whole mapping down the careful path, so results and error
+# messages are the same either way.
+
+
+class _MappedFact(FactValue):
+    """A FactValue from a mapping: its Where is made only when read (messages are rare)."""
+
+    __slots__ = ("_place", "_name")
+
+    @property
+    def where(self) -> Where:
+        path, code = self._place
+        return Where(path, self._name if code is None else f"indicators.{code}.{self._name}")
+
+    def __reduce__(self):
+        return FactValue, (self.value, self.where)
+
+
+_new = object.__new__
+_set_value = FactValue.value.__set__
+_set_place = _MappedFact._place.__set__
+_set_name = _MappedFact._name.__set__
+_SLOW = object()
+_INT_LIMIT = 10 ** (MAX_EXPONENT + 1)
+# Decimal(n) for small whole numbers, shared: counts and amounts repeat across projects,
+# and a decimal is immutable (same value, same exponent as a fresh Decimal(n)).
+_SMALL_INTS: Dict[int, Decimal] = {}
+
+
+def _mapped(value, place, name) -> _MappedFact:
+    fact = _new(_MappedFact)
+    _set_value(fact, value)
+    _set_place(fact, place)
+    _set_name(fact, name)
+    return fact
+
+
+def _fast_scalar(value):
+    """A plain value converted as _plain_tree converts it, or _SLOW."""
+    cls = value.__class__
+    if cls is str or cls is bool or value is None:
+        return value
+    if cls is int:
+        number = _SMALL_INTS.get(value)
+        if number is None:
+            if not -_INT_LIMIT < value < _INT_LIMIT:
+                return _SLOW
+            number = Decimal(value)
+            if -1000 <= value <= 100_000 and len(_SMALL_INTS) < 8192:
+                _SMALL_INTS[value] = number
+        return number
+    if cls is Decimal:
+        if not value.is_finite():
+            return _SLOW
+        if value and not -MAX_EXPONENT <= value.adjusted() <= MAX_EXPONENT:
+            return _SLOW
+        return value
+    if cls is float:
+        if value != value or value in (float("inf"), float("-inf")):
+            return _SLOW
+        number = Decimal(repr(value))
+        if number and not -MAX_EXPONENT <= number.adjusted() <= MAX_EXPONENT:
+            return _SLOW
+        return number
+    return _SLOW
+
+
+def _fast_nested(value, path, dotted, depth, budget):
+    """A list or mapping value: converted by the careful path, or _SLOW on any problem."""
+    if not isinstance(value, (dict, list, tuple)) and not hasattr(value, "isoformat"):
+        return _SLOW
+    try:
+        return _unwrap(_plain_tree(value, path, dotted, depth, budget))
+    except FactsError:
+        return _SLOW
+
+
+_NA_KEYS = frozenset(NOT_APPLICABLE_KEYS)
+_NA_TEXT = ("na", "n/a", "不适用")
+
+
+def _fast_build(data, path: str) -> Optional[Facts]:
+    if data.__class__ is not dict:
+        return None
+    # What the careful path's budget counts: the root, then every value below it.
+    budget = [MAX_NODES - 1 - len(data)]
+    project: Dict[str, FactValue] = {}
+    indicators: Dict[str, Dict[str, FactValue]] = {}
+    not_applicable: Dict[str, Tuple[Optional[str], Where]] = {}
+    scalar, small_get, na_keys = _fast_scalar, _SMALL_INTS.get, _NA_KEYS
+    new_fact, set_value, set_place, set_name = _new, _set_value, _set_place, _set_name
+    for key, value in data.items():
+        if key.__class__ is not str:
+            return None
+        if key == "indicators":
+            if value is None:
+                continue
+            if value.__class__ is not dict:
+                return None  # the careful path words the error
+            budget[0] -= len(value)
+            for code, table in value.items():
+                if code.__class__ is not str:
+                    return None
+                if table.__class__ is not dict:
+                    if table is None:
+                        indicators[code] = {}
+                        continue
+                    if table.__class__ is str and table.strip().lower() in _NA_TEXT:
+                        not_applicable[code] = (None, Where(path, f"indicators.{code}"))
+                        indicators[code] = {}
+                        continue
+                    return None
+                budget[0] -= len(table)
+                place = (path, code)
+                out = {}
+                for name, raw in table.items():
+                    cls = raw.__class__
+                    if cls is bool or cls is str:  # the common cases, inline
+                        converted = raw
+                    elif cls is int:
+                        converted = small_get(raw)
+                        if converted is None:
+                            converted = scalar(raw)
+                    else:
+                        converted = scalar(raw)
+                    if converted is _SLOW:
+                        if name.__class__ is not str or cls is dict:
+                            return None  # a point's own table: the careful path reads it
+                        budget[0] += 1  # _plain_tree counts this value itself
+                        converted = _fast_nested(raw, path, f"indicators.{code}.{name}", 3,
+                                                 budget)
+                        if converted is _SLOW:
+                            return None
+                    if name in na_keys:
+                        if converted is False or converted is None:
+                            continue
+                        reason = converted if isinstance(converted, str) else None
+                        not_applicable[code] = (reason, Where(path, f"indicators.{code}.{name}"))
+                        continue
+                    if name.__class__ is not str:
+                        return None
+                    fact = new_fact(_MappedFact)
+                    set_value(fact, converted)
+                    set_place(fact, place)
+                    set_name(fact, name)
+                    out[name] = fact
+                indicators[code] = out
+            continue
+        converted = scalar(value)
+        if converted is _SLOW:
+            budget[0] += 1
+            converted = _fast_nested(value, path, key, 1, budget)
+            if converted is _SLOW:
+                return None
+        fact = new_fact(_MappedFact)
+        set_value(fact, converted)
+        set_place(fact, (path, None))
+        set_name(fact, key)
+        project[key] = fact
+    if budget[0] < 0:
+        return None
+    return Facts(project, indicators, not_applicable, path, ())
+
+
+def plain_mapping(data) -> bool:
+    """Whether ``Facts.from_mapping(data)`` would simply wrap every value: the fast path,
+    no indicator marked not applicable, every value a scalar (text, yes/no, None, or a
+    number in range). Generated code may then read such a mapping directly."""
+    if data.__class__ is not dict:
+        return False
+    count = 1 + len(data)
+    plain = _plain_scalar
+    for key, value in data.items():
+        if key.__class__ is not str:
+            return False
+        if key == "indicators":
+            if value is None:
+                continue
+            if value.__class__ is not dict:
+                return False
+            count += len(value)
+            for code, table in value.items():
+                if code.__class__ is not str:
+                    return False
+                if table is None:
+                    continue
+                if table.__class__ is not dict:
+                    return False
+                count += len(table)
+                for name, raw in table.items():
+                    cls = raw.__class__
+                    if name.__class__ is not str or name in _NA_KEYS:
+                        return False
+                    if cls is bool or cls is str:
+                        continue
+                    if not plain(raw):
+                        return False
+            continue
+        if not plain(value):
+            return False
+    return count <= MAX_NODES
+
+
+def _plain_scalar(value) -> bool:
+    cls = value.__class__
+    if cls is str or cls is bool or value is None:
+        return True
+    if cls is int:
+        return -_INT_LIMIT < value < _INT_LIMIT
+    if cls is Decimal or cls is float:
+        return _fast_scalar(value) is not _SLOW
+    return False

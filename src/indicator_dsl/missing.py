@@ -236,8 +236,8 @@ def draft(evaluation: Evaluation, pending: List[PendingLeaf]) -> Evaluation:
             f"已评分的{len(scored)}项末级指标合计{plain(got)}分"))
     diagnostics = other_diagnostics(evaluation, pending) + \
         missing_diagnostics(pending, evaluation.facts_path) + [note]
-    return attrs.evolve(evaluation, indicators=results, diagnostics=diagnostics, total=None,
-                        grade=None, unrounded_total=None)
+    return evaluation.replaced(indicators=results, diagnostics=diagnostics, total=None,
+                               grade=None, unrounded_total=None)
 
 
 def is_draft(evaluation: Evaluation) -> bool:

@@ -279,8 +279,10 @@ def reported_problems(ev: Evaluation) -> List[Diagnostic]:
 
 
 # Warnings about the project's own facts: an unused or misplaced fact, a year outside the
-# set's period, a difference from the published total or grade.
-REPORTED_WARNINGS = frozenset({"facts", "published", "published-total"})
+# set's period, a difference from the published total or grade; and the note that the
+# report is a draft waiting for facts (eval --draft). (A published score that differs is
+# listed with its indicator, among the flags.)
+REPORTED_WARNINGS = frozenset({"facts", "published-total", "draft"})
 
 
 SEVERITY_CN = {"error": "错误", "warning": "警告"}
