@@ -394,7 +394,7 @@ def test_no_text_of_the_set_reaches_the_generated_code():
             assert _GLOBAL_NAME.match(node.name), node.name
         if isinstance(node, ast.Attribute):
             assert node.attr in {"get", "value", "quantize", "to_integral_value", "__class__",
-                                 "not_applicable", "indicators", "project"}
+                                 "not_applicable", "indicators", "project", "points"}
     assert all(_GLOBAL_NAME.match(name) for name in program.constants), program.constants
     source = ast.unparse(tree)
     tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))

@@ -1193,6 +1193,9 @@ class _ProgramBuilder:
         # scores(facts) itself: the exact context for the call, the leaves marked not
         # applicable, and the interpreter for any project the code cannot score.
         entry = [
+            # a point's own facts table is read by the interpreter alone
+            ast.If(_attr(_name("facts"), "points"),
+                   [ast.Return(_call(_name("_interpreted"), _name("facts")))], []),
             _assign("skip", ast.IfExp(_attr(_name("facts"), "not_applicable"),
                                       _call(_name("_skip"), _name("facts")), _name("_NO_SKIP"))),
             _assign("ind", _attr(_name("facts"), "indicators")),

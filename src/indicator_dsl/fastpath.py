@@ -102,21 +102,21 @@ class FastPath:
             "_setcontext": _setcontext, "_CTX": _RUN_CONTEXT,
             "_interpreted": evaluator.scores_interpreted,
             "_by_facts": self.scores_by_facts})
+        # The generated entries themselves, called with no layer in between (a point's
+        # own facts table sends the project to the interpreter inside them); a set with
+        # `require`s checks those first, on Facts.
         self.scores_entry = program.scores_entry
-        self.scores_plain_mapping = program.scores_mapping
-        self.requires = bool(evaluator.requires)
+        if evaluator.requires:
+            self.scores, self.scores_mapping = self._scores_required, self._mapping_required
+        else:
+            self.scores, self.scores_mapping = program.scores_entry, program.scores_mapping
 
-    def scores(self, facts: Facts) -> Dict[str, Optional[Decimal]]:
-        if facts.points:  # points with tables of their own: the interpreter reads those
-            return self.evaluator.scores_interpreted(facts)
-        if self.requires:
-            self.evaluator.check_requires(facts)
+    def _scores_required(self, facts: Facts) -> Dict[str, Optional[Decimal]]:
+        self.evaluator.check_requires(facts)
         return self.scores_entry(facts)
 
-    def scores_mapping(self, mapping) -> Dict[str, Optional[Decimal]]:
-        if self.requires:  # a `require` reads Facts
-            return self.scores(Facts.from_mapping(dict(mapping)))
-        return self.scores_plain_mapping(mapping)
+    def _mapping_required(self, mapping) -> Dict[str, Optional[Decimal]]:
+        return self._scores_required(Facts.from_mapping(dict(mapping)))
 
     # --------------------------------------------------------------- numbers only
     def skip(self, facts: Facts) -> tuple:
