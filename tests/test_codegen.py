@@ -98,6 +98,9 @@ def assert_agree(scorer, facts):
     slow = evaluator.evaluate_interpreted(facts)
     # really the compact result (facts with a point's own table are interpreted)
     assert fast._lazy is not None or facts.points
+    # the summary a batch row reads, before any result object is made
+    brief = [(status, _plain(score), list(warnings)) for status, score, warnings in fast.brief()]
+    assert brief == [(r.status, _plain(r.score), list(r.warnings)) for r in slow.indicators]
     a, b = snapshot(fast), snapshot(slow)
     if a != b:  # show the first difference readably
         for key in b:

@@ -171,14 +171,15 @@ def _score(scorer, facts, form: str, source: str, name: str, report=None) -> dic
     set_diagnostics = _set_diagnostics(scorer)
     if evaluation.ok:
         # The common case, kept lean: only the shown numbers and the warnings.
-        scores = [_shown(r.score) if r.status == SCORED and r.score is not None else
-                  ("不适用" if r.status == NOT_APPLICABLE else "—")
-                  for r in evaluation.indicators]
+        brief = evaluation.brief()  # no result objects made for a compact evaluation
+        scores = [_shown(score) if status == SCORED and score is not None else
+                  ("不适用" if status == NOT_APPLICABLE else "—")
+                  for status, score, _ in brief]
         problems = [("", "warning", d.message_cn, d.location, "")
                     for d in evaluation.diagnostics if _own_warning(d, set_diagnostics)]
-        for r in evaluation.indicators:
-            if r.warnings:
-                problems.extend((r.code, "warning", message, "", "") for message in r.warnings)
+        for code, (_, _, warnings) in zip(codes_of(scorer), brief):
+            if warnings:
+                problems.extend((code, "warning", message, "", "") for message in warnings)
         record = {"name": name, "src": source, "st": "ok", "s": scores,
                   "t": _shown(evaluation.total) if evaluation.total is not None else None,
                   "g": evaluation.grade, "w": len(problems), "p": problems}
@@ -191,6 +192,14 @@ def _score(scorer, facts, form: str, source: str, name: str, report=None) -> dic
 # Warnings an indicator carries itself (a flag, a published score that differs): listed
 # once, with the indicator, not again as a diagnostic of the project.
 _PER_INDICATOR = ("published", "flag")
+
+
+def codes_of(scorer) -> List[str]:
+    """Every indicator's code in the tree's order (kept with the scorer: asked per row)."""
+    codes = getattr(scorer, "_batch_codes", None)
+    if codes is None:
+        codes = scorer._batch_codes = scorer.codes
+    return codes
 
 
 def _own_warning(d, set_diagnostics) -> bool:

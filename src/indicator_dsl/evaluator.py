@@ -97,7 +97,7 @@ class Evaluation:
 
     __slots__ = ("set_name", "region", "years", "source", "set_path", "facts_path", "total",
                  "max", "grade", "rescaled", "unrounded_total", "_project", "_indicators",
-                 "_diagnostics", "_lazy", "_record", "_sparse")
+                 "_diagnostics", "_lazy", "_record", "_sparse", "_groups")
 
     def __init__(self, set_name: Optional[str], region: Optional[str], years: Optional[tuple],
                  source: Optional[str], set_path: str, facts_path: str,
@@ -122,6 +122,7 @@ class Evaluation:
         self._lazy = None  # what makes the parts not yet made (fastpath.FastPath)
         self._record = None
         self._sparse = None
+        self._groups = None
 
     _FIELDS = ("set_name", "region", "years", "source", "set_path", "facts_path", "project",
                "total", "max", "grade", "indicators", "diagnostics", "rescaled",
@@ -197,6 +198,13 @@ class Evaluation:
 
     def by_code(self) -> Dict[str, IndicatorResult]:
         return {r.code: r for r in self.indicators}
+
+    def brief(self) -> List[tuple]:
+        """(status, score, warnings) of every indicator, in order: what a summary row
+        needs, without making the results when the evaluation is compact."""
+        if self._indicators is None and self._lazy is not None:
+            return self._lazy.brief(self)
+        return [(r.status, r.score, r.warnings) for r in self.indicators]
 
     def leaves(self) -> List[IndicatorResult]:
         return [r for r in self.indicators if r.is_leaf]

@@ -184,6 +184,7 @@ class FastPath:
             ev._lazy = self
             ev._record = record
             ev._sparse = sparse
+            ev._groups = groups
             return ev
         finally:
             _setcontext(saved)
@@ -278,6 +279,40 @@ class FastPath:
         return values[self.n_leaves:], (score if st == SCORED else None), exact, rescaled
 
     # ---------------------------------------------------------------- made on demand
+    def brief(self, ev: Evaluation) -> List[tuple]:
+        """Evaluation.brief() from the record: every indicator's status, score and
+        warnings, in the tree's order, with no IndicatorResult made."""
+        record, sparse = ev._record, ev._sparse or {}
+        groups = ev._groups
+        if groups is None:  # some leaf failed or does not apply: the groups from the record
+            groups = self._combine(record, sparse.get("na") or {})[0]
+        flagged = sparse.get("warnings", {})
+        published = sparse.get("published", {})
+        failed = sparse.get("failed", {})
+        n_leaves = self.n_leaves
+        out = []
+        for node in self.evaluator.order:
+            pos = self.position[node.code]
+            if pos < n_leaves:
+                value = record[pos]
+                if value is FAILED:
+                    result = failed.get(pos)
+                    warnings = list(result.warnings) if result is not None else []
+                    entry = [STATUS_FAILED, None, warnings]
+                elif value is None or value is SKIPPED:
+                    entry = [NOT_APPLICABLE, None, list(flagged.get(pos, ()))]
+                else:
+                    entry = [SCORED, value, list(flagged.get(pos, ()))]
+            else:
+                value = groups[pos - n_leaves]
+                entry = [STATUS_FAILED, None, []] if value is FAILED else \
+                    [NOT_APPLICABLE, None, []] if value is None else [SCORED, value, []]
+            extra = published.get(node.code)
+            if extra is not None:
+                entry[2] = entry[2] + list(extra[1])
+            out.append(tuple(entry))
+        return out
+
     def diagnostics(self, ev: Evaluation) -> List[Diagnostic]:
         return list(self.static_warnings) + list(ev._diagnostics)
 
