@@ -91,6 +91,8 @@ class FastPath:
         self.groups = [(self.n_leaves + k, self.nodes[code]) for k, code in
                        enumerate(program.group_codes)]
         self.roots = [position[r.code] for r in checked.roots]
+        # brief(): each indicator's place in record[:n_leaves] + groups, in the tree's order
+        self.tree_positions = [position[node.code] for node in evaluator.order]
         self.weights = {position[code]: node.weight for code, node in self.nodes.items()}
         self.total_step = checked.total_step
         self.no_facts = Facts()
@@ -282,8 +284,15 @@ class FastPath:
     def brief(self, ev: Evaluation) -> List[tuple]:
         """Evaluation.brief() from the record: every indicator's status, score and
         warnings, in the tree's order, with no IndicatorResult made."""
-        record, sparse = ev._record, ev._sparse or {}
+        record, sparse = ev._record, ev._sparse
         groups = ev._groups
+        if sparse is None and groups is not None:
+            # The common case: every leaf scored or not applicable by its own rule, no
+            # warning anywhere.
+            values = record[:self.n_leaves] + tuple(groups)
+            return [(NOT_APPLICABLE, None, ()) if value is None else (SCORED, value, ())
+                    for value in map(values.__getitem__, self.tree_positions)]
+        sparse = sparse or {}
         if groups is None:  # some leaf failed or does not apply: the groups from the record
             groups = self._combine(record, sparse.get("na") or {})[0]
         flagged = sparse.get("warnings", {})
