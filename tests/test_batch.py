@@ -215,6 +215,9 @@ def test_a_sheet_with_no_usable_header_is_one_failed_input_not_a_crash(tmp_path)
 # ------------------------------------------------------------ interrupted and resumed
 
 
+ROWS_TO_INTERRUPT = 20_000
+
+
 def _journal_records(path: Path):
     lines = path.read_bytes().split(b"\n")
     out = []
@@ -229,7 +232,8 @@ def _journal_records(path: Path):
 
 
 def test_an_interrupted_batch_resumes_losing_and_redoing_nothing(tmp_path):
-    data = _wuchang_csv(tmp_path / "big.csv", 3000, broken={1234})
+    # Many rows, so that a fast machine cannot finish before the kill.
+    data = _wuchang_csv(tmp_path / "big.csv", ROWS_TO_INTERRUPT, broken={1234})
     summary = tmp_path / "s.csv"
     journal = tmp_path / "s.csv.journal.jsonl"
     process = subprocess.Popen([sys.executable, "-m", "indicator_dsl", "batch", str(WUCHANG),
@@ -244,7 +248,7 @@ def test_an_interrupted_batch_resumes_losing_and_redoing_nothing(tmp_path):
     process.send_signal(signal.SIGKILL)  # no chance to clean up
     process.wait(timeout=30)
     done = _journal_records(journal)
-    assert 600 <= len(done) < 3000, "the batch finished before it could be interrupted"
+    assert 600 <= len(done) < ROWS_TO_INTERRUPT, "the batch ended before it was interrupted"
     assert not summary.exists()  # never a half-written summary
     # Starting afresh would throw the journal away: refused.
     fresh = _batch(WUCHANG, data, "-o", summary)
@@ -254,7 +258,7 @@ def test_an_interrupted_batch_resumes_losing_and_redoing_nothing(tmp_path):
     assert f"; {len(done)} taken from the journal" in resumed.stderr
     records = _journal_records(journal)
     keys = [r["k"] for r in records]
-    assert len(keys) == len(set(keys)) == 3000  # every row once: nothing redone
+    assert len(keys) == len(set(keys)) == ROWS_TO_INTERRUPT  # every row once: nothing redone
     # The same summary as an uninterrupted run.
     whole = _batch(WUCHANG, data, "-o", tmp_path / "whole.csv")
     assert whole.returncode == 7
@@ -262,7 +266,7 @@ def test_an_interrupted_batch_resumes_losing_and_redoing_nothing(tmp_path):
 
 
 def test_a_terminated_batch_says_how_to_resume(tmp_path):
-    data = _wuchang_csv(tmp_path / "big.csv", 3000)
+    data = _wuchang_csv(tmp_path / "big.csv", ROWS_TO_INTERRUPT)
     summary = tmp_path / "s.xlsx"
     journal = tmp_path / "s.xlsx.journal.jsonl"
     process = subprocess.Popen([sys.executable, "-m", "indicator_dsl", "batch", str(WUCHANG),

@@ -71,9 +71,13 @@ def test_missing_fact_is_never_zero(cli, card, tmp_path):
     f = facts(tmp_path, "indicators:\n  C114:\n    actual: 95\n")
     out = cli("eval", card, f, "--format", "json")
     assert out.returncode == 1
-    # Listed with every other missing fact, in Chinese, with where to write it.
-    assert "缺少 1 项事实" in out.stderr and "（target，" in out.stderr
-    assert "indicators → C114 → target:" in out.stderr
+    # Listed with every other missing fact, with where to write it (an English set: in
+    # English unless asked for Chinese).
+    assert "1 fact is missing" in out.stderr and "(target, " in out.stderr
+    assert "add it at indicators: C114: target" in out.stderr
+    chinese = cli("--lang", "zh", "eval", card, f, "--format", "json")
+    assert "缺少 1 项事实" in chinese.stderr and "（target，" in chinese.stderr
+    assert "indicators → C114 → target:" in chinese.stderr
     doc = json.loads(out.stdout)
     assert doc["indicators"][0]["status"] == "error" and doc["indicators"][0]["score"] is None
     assert doc["total"] is None

@@ -94,7 +94,7 @@ def test_seed001_facts_file_has_the_published_scores(seed001_draft):
     assert data["published"] == {"total": 97}
     # Every drafted fact is there, blank: evaluating now fails on a missing value, never 0.
     assert data["indicators"]["A111"]["met"] is None
-    done = run_cli("eval", seed001_draft, facts_path)
+    done = run_cli("--lang", "zh", "eval", seed001_draft, facts_path)
     assert done.returncode == 1  # indicators could not be scored: facts are missing
     assert "缺少" in done.stderr and "项事实" in done.stderr
 

@@ -41,7 +41,7 @@ SEED = ROOT / "indicator_sets/yunnan/kunming-dongchuan/2020/spring-festival.ind"
 # Quoted source and names: `…`, “…”, 「…」, "…", '…'.
 _QUOTED = re.compile(r"`[^`]*`|“[^”]*”|「[^」]*」|\"[^\"\n]*\"|'[^'\n]*'")
 # Paths and file names (a library folder, e.g.x.yaml, docs/reports.md).
-_PATHS = re.compile(r"\S*[/\\]\S*|[\w.-]*\.(?:ind|yaml|yml|json|toml|md|j2|xlsx|docx|ini)\b")
+_PATHS = re.compile(r"\S*[/\\]\S*|[\w.-]*\.(?:ind|yaml|yml|json|toml|md|j2|xlsx|docx|ini|csv|html|pdf)\b")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 # Words a Chinese message may hold whatever the input: formats, encodings, programs,
 # environment variables.
@@ -445,11 +445,16 @@ def test_eval_speaks_the_language_of_its_set(tmp_path):
     facts.write_text("indicators:\n  C114: {实际: 87}\n", encoding="utf-8")
     result = run_cli("eval", path, facts)
     assert result.returncode == 1
-    assert "错误：C114：缺少数据“预期慰问人数”（预期）" in result.stderr
+    # every missing fact listed at once, where to write it
+    assert "缺少 1 项事实，1 项指标无法评分" in result.stderr
+    assert "- 预期慰问人数（预期，整数，范围[1, 100000]）：填写在indicators → C114 → 预期" \
+        in result.stderr
     assert "indicator-eval：1 个错误，0 个警告；评分结果不完整" in result.stderr
     english = run_cli("--lang", "en", "eval", path, facts)
     assert english.returncode == 1
-    assert "error: C114:" in english.stderr and "the result is incomplete" in english.stderr
+    assert "1 fact is missing; 1 indicator cannot be scored" in english.stderr
+    assert "add it at indicators: C114: 预期" in english.stderr
+    assert "缺少" not in english.stderr and "the result is incomplete" in english.stderr
     facts.write_text("indicators:\n  C114：\n    实际: 87\n", encoding="utf-8")
     broken = run_cli("eval", path, facts)
     assert broken.returncode == 4 and "错误：“C114”后面是全角冒号“：”" in broken.stderr

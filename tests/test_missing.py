@@ -75,7 +75,7 @@ def test_eval_lists_all_missing_facts_in_chinese_and_exits_1(cli, tmp_path):
     path.write_text("indicators:\n  C1:\n    rate: 96%\n", encoding="utf-8")
     card = tmp_path / "card.ind"
     card.write_text(CARD, encoding="utf-8")
-    out = cli("eval", card, path)
+    out = cli("--lang", "zh", "eval", card, path)
     assert out.returncode == 1
     err = out.stderr
     assert "缺少 5 项事实，3 项指标无法评分" in err
@@ -85,13 +85,25 @@ def test_eval_lists_all_missing_facts_in_chinese_and_exits_1(cli, tmp_path):
     assert "is missing" not in err and "Traceback" not in err
 
 
+def test_the_missing_list_follows_the_language(cli, tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("indicators:\n  C1:\n    rate: 96%\n", encoding="utf-8")
+    card = tmp_path / "card.ind"
+    card.write_text(CARD, encoding="utf-8")
+    out = cli("--lang", "en", "eval", card, path)
+    assert out.returncode == 1
+    assert "5 facts are missing; 3 indicators cannot be scored" in out.stderr
+    assert "(actual, count): add it at indicators: G: actual" in out.stderr
+    assert "缺少" not in out.stderr and "Traceback" not in out.stderr
+
+
 def test_blank_template_entries_count_as_missing_not_as_bad_facts(cli, tmp_path):
     card = tmp_path / "card.ind"
     card.write_text(CARD, encoding="utf-8")
     template = cli("facts", card).stdout
     path = tmp_path / "p.yaml"
     path.write_text(template, encoding="utf-8")
-    out = cli("eval", card, path)
+    out = cli("--lang", "zh", "eval", card, path)
     assert out.returncode == 1  # an indicator could not be scored, not a broken file
     assert "已列出但未填写（p.yaml:" in out.stderr
 

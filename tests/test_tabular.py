@@ -317,10 +317,10 @@ def test_not_a_spreadsheet_and_no_header_are_whole_file_errors(seed):
     scorer, _ = seed
     with pytest.raises(FactsError) as info:
         _rows(scorer, b"\xd0\xcf\x11\xe0old excel", "old.xlsx")
-    assert "另存为.xlsx" in info.value.diagnostics[0].message_cn
+    assert "另存为 .xlsx" in info.value.diagnostics[0].hint_cn
     with pytest.raises(FactsError) as info:
         _rows(scorer, b"PK\x03\x04broken", "broken.xlsx")
-    assert "不是有效的.xlsx文件" in info.value.diagnostics[0].message_cn
+    assert "不是有效的 .xlsx 文件" in info.value.diagnostics[0].message_cn
     with pytest.raises(FactsError) as info:
         _rows(scorer, "序号,备注\n1,x\n".encode("utf-8"), "p.csv")
     assert "找不到列出本指标体系事实的表头行" in info.value.diagnostics[0].message_cn
@@ -365,7 +365,7 @@ def test_one_project_form_problems_name_the_cell():
     assert "“事实名”为空" in info.value.diagnostics[0].message_cn
     with pytest.raises(FactsError) as info:
         loads_facts("a,b\n1,2\n".encode("utf-8"), "f.csv", ".csv")
-    assert "indicator-eval batch" in info.value.diagnostics[0].message_cn
+    assert "indicator-eval batch" in info.value.diagnostics[0].hint_cn
 
 
 def test_a_value_error_from_a_one_project_sheet_points_at_its_cell(tmp_path):

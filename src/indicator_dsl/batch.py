@@ -231,7 +231,7 @@ def _score_incomplete(scorer, facts, evaluation, form, source, name, set_diagnos
         if d.is_error:
             failed = True
             problems.append((errors_of.get(id(d), ""), "error", d.message_cn or d.message,
-                             d.location, "" if d.message_cn else (d.hint or "")))
+                             d.location, (d.hint_cn or "") if d.message_cn else (d.hint or "")))
         elif _own_warning(d, set_diagnostics):
             problems.append(("", "warning", d.message_cn, d.location, ""))
     for leaf in pending:
@@ -277,7 +277,7 @@ def _unreadable(error: IndicatorError, source: str, name: str, status="unreadabl
                 codes=()) -> dict:
     codes = list(codes) + [""] * (len(error.diagnostics) - len(codes))
     problems = [(code, "error", d.message_cn or d.message, d.location,
-                 "" if d.message_cn else (d.hint or ""))
+                 (d.hint_cn or "") if d.message_cn else (d.hint or ""))
                 for code, d in zip(codes, error.diagnostics)]
     return {"name": name, "src": source, "st": status, "s": None, "t": None, "g": None,
             "w": 0, "p": problems}
@@ -520,7 +520,10 @@ def find_inputs(inputs: List[str], skip: Iterable[Path] = ()) -> List[Tuple[str,
         else:
             raise FileAccessError(Diagnostic(ERROR, "no such file or folder", file=raw,
                                              hint="give folders of facts files or "
-                                                  "many-project .xlsx/.csv files"))
+                                                  "many-project .xlsx/.csv files",
+                                             message_cn="找不到该文件或文件夹",
+                                             hint_cn="请给出存放事实文件的文件夹，"
+                                                     "或多项目的 .xlsx/.csv 表格"))
     return out
 
 
@@ -592,7 +595,9 @@ class Journal:
                 raise UsageError(Diagnostic(
                     ERROR, f"an interrupted batch left its journal {path}",
                     file=str(path), hint="add --resume to continue it (projects already "
-                    "scored are skipped), or delete the file to start over"))
+                    "scored are skipped), or delete the file to start over",
+                    message_cn=f"上次批量评分中断，留下了进度记录 {path}",
+                    hint_cn="加 --resume 接着评分（已评分的项目会跳过），或删除该文件从头开始"))
             self.handle = open(path, "wb")
             header = {"journal": JOURNAL_FORMAT, "version": 1, "set": set_path,
                       "set_key": set_key, "codes": codes}
@@ -613,12 +618,16 @@ class Journal:
                 header = {}
             if header.get("journal") != JOURNAL_FORMAT:
                 raise UsageError(Diagnostic(ERROR, "not a batch journal", file=str(self.path),
-                                            hint="delete it to start over"))
+                                            hint="delete it to start over",
+                                            message_cn="该文件不是批量评分的进度记录",
+                                            hint_cn="删除该文件后从头开始"))
             if header.get("set_key") != set_key or header.get("codes") != codes:
                 raise UsageError(Diagnostic(
                     ERROR, "the set changed since the interrupted run", file=str(self.path),
                     hint="scores of the two versions would be mixed: delete the journal and "
-                    "run the batch again without --resume"))
+                    "run the batch again without --resume",
+                    message_cn="中断之后指标体系已修改",
+                    hint_cn="继续会混入两个版本的得分：请删除进度记录，不加 --resume 重新批量评分"))
             self._end = handle.tell()
             while True:
                 offset = handle.tell()
@@ -810,7 +819,9 @@ def run_batch(scorer, inputs: List[str], output, *, reports: Optional[str] = Non
     output = Path(output)
     if output.suffix.lower() not in SUMMARY_SUFFIXES:
         raise FileAccessError(Diagnostic(ERROR, f"unknown summary format {output.suffix!r}",
-                                         file=str(output), hint="use .xlsx, .html or .csv"))
+                                         file=str(output), hint="use .xlsx, .html or .csv",
+                                         message_cn=f"不支持的汇总表格式“{output.suffix}”",
+                                         hint_cn="汇总表请用 .xlsx、.html 或 .csv 文件"))
     codes = [node.code for node in scorer.checked.walk()]
     key = set_fingerprint(scorer)
     journal_file = journal_path(output)
@@ -819,13 +830,18 @@ def run_batch(scorer, inputs: List[str], output, *, reports: Optional[str] = Non
     if not paths:
         raise FileAccessError(Diagnostic(ERROR, "no facts files found", file=" ".join(inputs),
                                          hint="folders are searched for .yaml, .yml, .json, "
-                                              ".toml, .xlsx and .csv files"))
+                                              ".toml, .xlsx and .csv files",
+                                         message_cn="没有找到事实文件",
+                                         hint_cn="文件夹中查找的是 .yaml、.yml、.json、"
+                                                 ".toml、.xlsx 和 .csv 文件"))
     if reports:
         try:
             Path(reports).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise FileAccessError(Diagnostic(ERROR, f"cannot create the folder: "
-                                             f"{exc.strerror}", file=reports)) from None
+                                             f"{exc.strerror}", file=reports,
+                                             message_cn=f"无法创建文件夹：{exc.strerror}",
+                                             hint_cn="请检查路径和写入权限")) from None
     total = _estimate(paths) if progress is not None else None
     if progress is not None:
         progress.start(total)
@@ -1049,15 +1065,20 @@ def batch_command(args) -> int:
     if output.suffix.lower() not in SUMMARY_SUFFIXES:
         raise UsageError(Diagnostic(ERROR, f"unknown summary format {output.suffix!r}",
                                     file=str(output),
-                                    hint="use summary.xlsx, summary.html or summary.csv"))
+                                    hint="use summary.xlsx, summary.html or summary.csv",
+                                    message_cn=f"不支持的汇总表格式“{output.suffix}”",
+                                    hint_cn="请用 -o 汇总.xlsx、汇总.html 或 汇总.csv"))
     if args.jobs < 1:
-        raise UsageError(Diagnostic(ERROR, "--jobs must be at least 1"))
+        raise UsageError(Diagnostic(ERROR, "--jobs must be at least 1",
+                                    message_cn="--jobs 至少为 1"))
     _guard_output(output, [args.set] + list(args.inputs))
     for raw in args.inputs:
         try:
             if output.resolve() == Path(raw).resolve():
                 raise UsageError(Diagnostic(ERROR, "the summary would overwrite an input",
-                                            file=str(output), hint="choose another -o file"))
+                                            file=str(output), hint="choose another -o file",
+                                            message_cn="汇总表会覆盖一个输入文件",
+                                            hint_cn="请用 -o 另选一个文件"))
         except OSError:
             pass
     scorer = load_set(args.set)
@@ -1067,14 +1088,18 @@ def batch_command(args) -> int:
             from distributed import Client
         except ImportError:
             raise UsageError(Diagnostic(
-                ERROR, "--scheduler needs Dask", hint="pip install 'indicator-dsl[cluster]'")) \
+                ERROR, "--scheduler needs Dask", hint="pip install 'indicator-dsl[cluster]'",
+                message_cn="--scheduler 需要安装 Dask",
+                hint_cn="请运行 pip install 'indicator-dsl[cluster]'")) \
                 from None
         try:
             client = Client(args.scheduler, timeout="20s")
         except (OSError, TimeoutError) as exc:
             raise FileAccessError(Diagnostic(ERROR, f"cannot reach the Dask scheduler: {exc}",
                                              file=args.scheduler,
-                                             hint="check the address (tcp://host:8786)")) \
+                                             hint="check the address (tcp://host:8786)",
+                                             message_cn=f"无法连接 Dask 调度器：{exc}",
+                                             hint_cn="请检查地址（如 tcp://host:8786）")) \
                 from None
     progress = Progress(enabled=None if not args.quiet else False)
     previous = signal.getsignal(signal.SIGTERM)

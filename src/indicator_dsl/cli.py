@@ -569,7 +569,7 @@ def _eval(args) -> int:
     if pending:
         from .missing import missing_text
 
-        print(missing_text(pending, facts.path, args.set), file=sys.stderr)
+        print(missing_text(pending, facts.path, args.set, lang), file=sys.stderr)
     failed = not evaluation.ok
     if failed and args.draft and pending:
         if output is None:

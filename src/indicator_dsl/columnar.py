@@ -47,7 +47,9 @@ class ColumnLayout:
             if name == "indicators":
                 raise FactsError(Diagnostic(
                     ERROR, "a column is named `indicators`", hint="name each column CODE.fact "
-                    "(a fact of an indicator) or after a project-wide fact"))
+                    "(a fact of an indicator) or after a project-wide fact",
+                    message_cn="有一列名为 `indicators`",
+                    hint_cn="列名写成“指标编号.事实名”（指标的事实），或项目级事实的名称"))
             if name in codes:
                 self.na.append((name, index))
                 continue
@@ -103,7 +105,10 @@ def _columns(table) -> Tuple[str, List[str], List[list], int]:
         raise FactsError(Diagnostic(
             ERROR, f"score_table() takes a mapping of columns, a pandas DataFrame or a pyarrow "
             f"Table, not {type(table).__name__}", hint="e.g. {'C114.actual': [87, 95], "
-            "'C114.target': [100, 100]}"))
+            "'C114.target': [100, 100]}",
+            message_cn=f"score_table() 接受按列组织的映射、pandas DataFrame 或 pyarrow Table，"
+                       f"不接受 {type(table).__name__}",
+            hint_cn="例如 {'C114.actual': [87, 95], 'C114.target': [100, 100]}"))
     names, columns = [], []
     for name, values in table.items():
         names.append(str(name))
@@ -112,7 +117,9 @@ def _columns(table) -> Tuple[str, List[str], List[list], int]:
     if len(lengths) > 1:
         shown = ", ".join(f"{n}: {len(c)}" for n, c in zip(names, columns))
         raise FactsError(Diagnostic(ERROR, f"the columns have different lengths ({shown})",
-                                    hint="every column holds one value per project"))
+                                    hint="every column holds one value per project",
+                                    message_cn=f"各列长度不一致（{shown}）",
+                                    hint_cn="每一列对每个项目各有一个值"))
     return "mapping", names, columns, (lengths.pop() if lengths else 0)
 
 

@@ -529,11 +529,15 @@ def template_command(args) -> int:
         fmt = _TEMPLATE_FORMATS.get(output.suffix.lower())
         if fmt is None:
             raise UsageError(Diagnostic(ERROR, f"unknown template format {output.suffix!r}",
-                                        file=str(output), hint="use .yaml, .xlsx or .csv"))
+                                        file=str(output), hint="use .yaml, .xlsx or .csv",
+                                        message_cn=f"不支持的模板格式“{output.suffix}”",
+                                        hint_cn="模板请用 .yaml、.xlsx 或 .csv 文件"))
         _guard_output(output, [args.set] + ([args.source] if args.source else []))
     if args.projects and fmt == "yaml":
         raise UsageError(Diagnostic(ERROR, "--projects writes a spreadsheet",
-                                    hint="give the file to write: -o projects.xlsx (or .csv)"))
+                                    hint="give the file to write: -o projects.xlsx (or .csv)",
+                                    message_cn="--projects 生成的是表格文件",
+                                    hint_cn="请给出要写入的文件：-o 项目.xlsx（或 .csv）"))
     scorer = load_set(args.set)
     facts = load_facts(args.source) if args.source else None
     data = facts_template(scorer, fmt, facts=facts, projects=args.projects)

@@ -151,8 +151,29 @@ def form_of(path: str) -> str:
     return "table" if Path(path).suffix.lower() in (".xlsx", ".csv") else "yaml"
 
 
-def missing_text(pending: List[PendingLeaf], facts_path: str, set_path: str = None) -> str:
-    """The list an evaluator reads in the terminal: every missing fact at once, in Chinese."""
+def describe_en(need: FactNeed) -> str:
+    """"money (元) in (0, 10000000000]": :func:`describe` in English."""
+    kind = need.kind
+    if need.kind == "money":
+        kind += f" ({need.unit or '元'})"
+    if need.kind == "level" and need.levels:
+        kind += ": " + "/".join(need.levels)
+    if need.is_list:
+        kind += ", one or more"
+    if need.domain is not None:
+        from .numbers import percent
+
+        fmt = percent if need.kind == "percent" else plain
+        kind += f" in {need.domain.show(fmt)}"
+    return kind
+
+
+def missing_text(pending: List[PendingLeaf], facts_path: str, set_path: str = None,
+                 lang: str = "zh") -> str:
+    """The list an evaluator reads in the terminal: every missing fact at once, in
+    Chinese (``lang="en"``: in English)."""
+    if lang == "en":
+        return _missing_text_en(pending, facts_path, set_path)
     form = form_of(facts_path)
     count = sum(len(p.missing) for p in pending)
     lines = [f"{facts_path}: 缺少 {count} 项事实，{len(pending)} 项指标无法评分："]
@@ -166,6 +187,26 @@ def missing_text(pending: List[PendingLeaf], facts_path: str, set_path: str = No
     if set_path:
         lines.append(f"  提示：`indicator-eval facts {set_path} -o 事实模板.yaml` 生成列出全部事实的"
                      "填写模板；加 --draft 可先生成标注“待补充”的评分表草稿")
+    return "\n".join(lines)
+
+
+def _missing_text_en(pending: List[PendingLeaf], facts_path: str, set_path: str) -> str:
+    count = sum(len(p.missing) for p in pending)
+    facts_word = "fact is" if count == 1 else "facts are"
+    leaves_word = "indicator" if len(pending) == 1 else "indicators"
+    lines = [f"{facts_path}: {count} {facts_word} missing; {len(pending)} {leaves_word} "
+             "cannot be scored:"]
+    for leaf in pending:
+        title = f"{leaf.code} {leaf.name}" if leaf.name else leaf.code
+        lines.append(f"  {title} ({plain(leaf.weight)} points)")
+        for m in leaf.missing:
+            blank = f"; listed but left blank ({_where_text(m.blank)})" if m.blank else ""
+            lines.append(f"    - {m.label} ({m.need.name}, {describe_en(m.need)}): "
+                         f"add it at {_place_en(m)}{blank}")
+    if set_path:
+        lines.append(f"  hint: `indicator-eval facts {set_path} -o facts-template.yaml` writes a "
+                     "template listing every fact; --draft writes a draft score table with "
+                     "these indicators marked 待补充")
     return "\n".join(lines)
 
 

@@ -294,7 +294,7 @@ def problem_rows(ev: Evaluation) -> List[dict]:
     return [{"severity": d.severity, "severity_cn": SEVERITY_CN.get(d.severity, d.severity),
              "location": _short_location(d), "message": d.message_cn or d.message,
              "hint": (d.hint_cn or "") if d.message_cn else (d.hint or ""),
-             "text": d.render()}
+             "text": d.render("zh")}
             for d in reported_problems(ev)]
 
 

@@ -50,7 +50,9 @@ def writer_for(output: Path, scorer):
     if suffix == ".csv":
         return CsvSummary(output, scorer)
     raise FileAccessError(Diagnostic(ERROR, f"unknown summary format {suffix!r}",
-                                     file=str(output), hint="use .xlsx, .html or .csv"))
+                                     file=str(output), hint="use .xlsx, .html or .csv",
+                                     message_cn=f"不支持的汇总表格式“{suffix}”",
+                                     hint_cn="汇总表请用 .xlsx、.html 或 .csv 文件"))
 
 
 def _columns(scorer) -> List[str]:
@@ -84,7 +86,9 @@ class _Temp:
         folder = output.parent if str(output.parent) else Path(".")
         if not folder.is_dir():
             raise FileAccessError(Diagnostic(ERROR, f"folder {folder} does not exist",
-                                             file=str(output), hint="create it first"))
+                                             file=str(output), hint="create it first",
+                                             message_cn=f"文件夹 {folder} 不存在",
+                                             hint_cn="请先创建该文件夹"))
         fd, self.path = tempfile.mkstemp(prefix=f".{output.name}.{tag}.", suffix=".tmp",
                                          dir=folder)
         kwargs = {} if "b" in mode else {"encoding": encoding, "newline": ""}

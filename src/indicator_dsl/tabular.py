@@ -116,9 +116,9 @@ def letter(index: int) -> str:
 
 
 def _facts_error(message: str, file: str, hint: str = None, message_cn: str = None,
-                 where: str = None) -> FactsError:
+                 hint_cn: str = None, where: str = None) -> FactsError:
     return FactsError(Diagnostic(ERROR, message, file=where or file, hint=hint, code="facts",
-                                 message_cn=message_cn))
+                                 message_cn=message_cn, hint_cn=hint_cn))
 
 
 def open_table(source, name: str, kind: Optional[str] = None) -> List[_Table]:
@@ -131,7 +131,7 @@ def open_table(source, name: str, kind: Optional[str] = None) -> List[_Table]:
     if kind == ".xlsx":
         return _open_xlsx(source, name)
     raise _facts_error(f"not a spreadsheet ({kind or 'no extension'})", name,
-                       "use .xlsx or .csv", f"{name}不是电子表格文件，请使用.xlsx或.csv")
+                       "use .xlsx or .csv", "不是电子表格文件", "请使用 .xlsx 或 .csv 文件")
 
 
 def _binary(source):
@@ -143,7 +143,9 @@ def _binary(source):
         from .errors import FileAccessError
 
         raise FileAccessError(Diagnostic(ERROR, f"cannot read: {exc.strerror}",
-                                         file=str(source))) from None
+                                         file=str(source),
+                                         message_cn=f"无法读取：{exc.strerror}",
+                                         hint_cn="请检查文件是否存在、是否有读取权限")) from None
 
 
 def _open_xlsx(source, name: str) -> List[_Table]:
@@ -159,14 +161,16 @@ def _open_xlsx(source, name: str) -> List[_Table]:
         handle.close()
         raise _facts_error("an old .xls workbook, not .xlsx", name,
                            "open it in Excel or WPS and save it as .xlsx",
-                           f"{name}是旧版.xls格式，请在Excel或WPS中另存为.xlsx后再使用")
+                           "是旧版 .xls 格式的工作簿，不是 .xlsx",
+                           "请在 Excel 或 WPS 中另存为 .xlsx 后再使用")
     try:
         book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
         handle.close()
         raise _facts_error(f"not a readable .xlsx workbook ({exc.__class__.__name__})", name,
                            "open it in Excel or WPS and save it again as .xlsx",
-                           f"{name}不是有效的.xlsx文件，请在Excel或WPS中重新另存为.xlsx") from None
+                           "不是有效的 .xlsx 文件（文件已损坏，或只是改了扩展名）",
+                           "请在 Excel 或 WPS 中打开并重新另存为 .xlsx") from None
 
     def close():
         book.close()
@@ -180,7 +184,7 @@ def _open_xlsx(source, name: str) -> List[_Table]:
     if not tables:
         close()
         raise _facts_error("the workbook has no worksheet", name, None,
-                           f"{name}中没有工作表")
+                           "工作簿中没有工作表", "请打开该文件，确认其中有填写了数据的工作表")
     return tables
 
 
@@ -201,7 +205,8 @@ def detect_encoding(sample: bytes, name: str) -> str:
             continue
     raise _facts_error("the CSV file is neither UTF-8 nor GBK text", name,
                        "save it as CSV UTF-8",
-                       f"{name}既不是UTF-8也不是GBK编码，请另存为“CSV UTF-8”格式")
+                       "CSV 文件既不是 UTF-8 编码也不是 GBK 编码",
+                       "请在 Excel 或 WPS 中另存为“CSV UTF-8”格式")
 
 
 def _open_csv(source, name: str) -> _Table:
@@ -212,7 +217,8 @@ def _open_csv(source, name: str) -> _Table:
         handle.close()
         raise _facts_error("not a CSV text file (it contains NUL bytes)", name,
                            "save the sheet as CSV, or give the .xlsx file",
-                           f"{name}不是CSV文本文件，请另存为CSV或直接使用.xlsx文件")
+                           "不是 CSV 文本文件（其中含有 NUL 字节）",
+                           "请把表格另存为 CSV，或直接使用 .xlsx 文件")
     encoding = detect_encoding(sample, name)
     text = io.TextIOWrapper(handle, encoding=encoding, errors="surrogateescape", newline="")
     head = sample.decode(encoding if encoding != "utf-8-sig" else "utf-8-sig", "replace")
@@ -324,9 +330,9 @@ def load_one_project(source, name: str, kind: Optional[str] = None) -> Facts:
             "no header row with 事实名 and 填写值 (the one-project form)", name,
             "generate the form with `indicator-eval facts SET.ind -o facts.xlsx`; a sheet "
             "with one row per project is scored with `indicator-eval batch`",
-            f"{name}（{sheets}）中找不到含“事实名”和“填写值”的表头行。单个项目的事实表可用 "
-            "`indicator-eval facts 指标体系.ind -o 事实.xlsx` 生成；每行一个项目的表格请用 "
-            "`indicator-eval batch` 评分")
+            f"工作表（{sheets}）中找不到含“事实名”和“填写值”的表头行",
+            "单个项目的事实表可用 `indicator-eval facts 指标体系.ind -o 事实.xlsx` 生成；"
+            "每行一个项目的表格请用 `indicator-eval batch` 评分")
     finally:
         tables[0].close()
 
@@ -354,7 +360,9 @@ def _read_one_project(table: _Table, header, seen) -> Facts:
         count += 1
         if count > MAX_ONE_PROJECT_ROWS:
             raise _facts_error(f"more than {MAX_ONE_PROJECT_ROWS} rows", table.file, None,
-                               f"{table.file}超过{MAX_ONE_PROJECT_ROWS}行")
+                               f"超过{MAX_ONE_PROJECT_ROWS}行",
+                               "单个项目的事实表不会有这么多行；每行一个项目的表格请用 "
+                               "`indicator-eval batch` 评分")
         get = (lambda i: cells[i] if i is not None and i < len(cells) else None)
         fact_raw, value_raw = get(columns["fact"]), get(columns["value"])
         code = _clean(get(columns.get("code")))
@@ -371,15 +379,15 @@ def _read_one_project(table: _Table, header, seen) -> Facts:
                 raise _facts_error(
                     f"row {number} has a value but no fact name", cell,
                     f"write the fact's name in column {letter(columns['fact'])}",
-                    f"{cell}：第{number}行填写了值，但“事实名”为空，请在"
-                    f"{letter(columns['fact'])}列填写事实名", where=cell)
+                    f"{cell}：第{number}行填写了值，但“事实名”为空",
+                    f"请在{letter(columns['fact'])}列填写事实名", where=cell)
         if _is_blank(value_raw):
             continue  # not filled in: the fact is missing, never a 0
         if isinstance(value_raw, str) and value_raw.strip() in EXCEL_ERRORS:
             raise _facts_error(f"the cell holds the Excel error {value_raw.strip()}", cell,
                                "correct the formula or type the value",
-                               f"{cell}：单元格是Excel错误值{value_raw.strip()}，请修正公式或直接填写数值",
-                               where=cell)
+                               f"{cell}：单元格是 Excel 错误值 {value_raw.strip()}",
+                               "请修正公式或直接填写数值", where=cell)
         target = tree if code in _PROJECT_CODES else indicators.setdefault(
             code, ({}, Where(cell, f"indicators.{code}")))[0]
         where = Where(cell, f"{'' if code in _PROJECT_CODES else 'indicators.' + code + '.'}"
@@ -420,13 +428,15 @@ def _put(target: dict, path: List[str], value, where: Where, cell: str) -> None:
         if key in target:
             raise _facts_error(f"{key!r} is given twice", cell,
                                "a fact has one value; remove one of the rows",
-                               f"{cell}：事实“{key}”填写了两次，请删除其中一行", where=cell)
+                               f"{cell}：事实“{key}”填写了两次", "一项事实只有一个值，请删除其中一行",
+                               where=cell)
         target[key] = (value, where)
         return
     inner = target.setdefault(key, ({}, where))[0]
     if not isinstance(inner, dict):
         raise _facts_error(f"{key!r} is both a value and a group", cell, None,
-                           f"{cell}：“{key}”既是一个值又含有下级项", where=cell)
+                           f"{cell}：“{key}”既是一个值又含有下级项",
+                           "请检查事实名：一个名称不能既填值又作为其他事实的上级", where=cell)
     _put(inner, path[1:], value, where, cell)
 
 
@@ -627,7 +637,7 @@ def plan_columns(vocabulary: Vocabulary, table: _Table, header: Tuple[int, tuple
             english, chinese, hint = problem
             problems.append(Diagnostic(ERROR, f"column header {english}", file=ref,
                                        hint=hint, code="facts",
-                                       message_cn=f"{ref}：表头{chinese}，{hint}"))
+                                       message_cn=f"{ref}：表头{chinese}，{hint}", hint_cn=hint))
             continue
         if column is None:
             continue  # a column of the user's own (序号, 联系人 …): kept out of the facts
@@ -636,7 +646,8 @@ def plan_columns(vocabulary: Vocabulary, table: _Table, header: Tuple[int, tuple
             problems.append(Diagnostic(
                 ERROR, f"column {letter(index)} repeats column {letter(seen[key])}", file=ref,
                 hint="keep one of the two columns", code="facts",
-                message_cn=f"{ref}：与{letter(seen[key])}列是同一项，请只保留一列"))
+                message_cn=f"{ref}：与{letter(seen[key])}列是同一项",
+                hint_cn="两列只保留一列"))
             continue
         seen[key] = index
         columns.append(attrs.evolve(column, index=index))
@@ -701,9 +712,9 @@ class ProjectTable:
                 "the first rows must hold column headers: 项目名称 and the facts' names or "
                 "labels (generate one with `indicator-eval facts SET.ind --projects -o "
                 "projects.xlsx`)",
-                f"{name}的前{HEADER_SCAN_ROWS}行中找不到列出本指标体系事实的表头行。表头应为"
-                f"“项目名称”及各项事实的名称，例如 {examples}；可用 `indicator-eval facts "
-                "指标体系.ind --projects -o 项目.xlsx` 生成模板")
+                f"前{HEADER_SCAN_ROWS}行中找不到列出本指标体系事实的表头行",
+                f"表头应为“项目名称”及各项事实的名称，例如 {examples}；可用 `indicator-eval "
+                "facts 指标体系.ind --projects -o 项目.xlsx` 生成模板")
         _, table, header, seen = best
         self.table = table
         self.plan = plan_columns(self.vocabulary, table, header)
