@@ -812,16 +812,11 @@ def run_batch(scorer, inputs: List[str], output, *, reports: Optional[str] = Non
     or .csv); see the module's description. Raises IndicatorError for problems of the
     batch as a whole (no inputs, a journal of another set); a project's problems are
     in the summary."""
-    from .summary import writer_for
-
-    from .summary import SUMMARY_SUFFIXES
+    from .summary import SUMMARY_SUFFIXES, unknown_format, writer_for
 
     output = Path(output)
     if output.suffix.lower() not in SUMMARY_SUFFIXES:
-        raise FileAccessError(Diagnostic(ERROR, f"unknown summary format {output.suffix!r}",
-                                         file=str(output), hint="use .xlsx, .html or .csv",
-                                         message_cn=f"不支持的汇总表格式“{output.suffix}”",
-                                         hint_cn="汇总表请用 .xlsx、.html 或 .csv 文件"))
+        raise unknown_format(output)
     codes = [node.code for node in scorer.checked.walk()]
     key = set_fingerprint(scorer)
     journal_file = journal_path(output)
@@ -1059,15 +1054,11 @@ def batch_command(args) -> int:
     from .api import load_set
     from .cli import EXIT_BATCH_INCOMPLETE, EXIT_OK, UsageError, _guard_output
 
-    from .summary import SUMMARY_SUFFIXES
+    from .summary import SUMMARY_SUFFIXES, unknown_format
 
     output = Path(args.output)
     if output.suffix.lower() not in SUMMARY_SUFFIXES:
-        raise UsageError(Diagnostic(ERROR, f"unknown summary format {output.suffix!r}",
-                                    file=str(output),
-                                    hint="use summary.xlsx, summary.html or summary.csv",
-                                    message_cn=f"不支持的汇总表格式“{output.suffix}”",
-                                    hint_cn="请用 -o 汇总.xlsx、汇总.html 或 汇总.csv"))
+        raise unknown_format(output, UsageError)
     if args.jobs < 1:
         raise UsageError(Diagnostic(ERROR, "--jobs must be at least 1",
                                     message_cn="--jobs 至少为 1"))

@@ -49,10 +49,16 @@ def writer_for(output: Path, scorer):
         return HtmlSummary(output, scorer)
     if suffix == ".csv":
         return CsvSummary(output, scorer)
-    raise FileAccessError(Diagnostic(ERROR, f"unknown summary format {suffix!r}",
-                                     file=str(output), hint="use .xlsx, .html or .csv",
-                                     message_cn=f"不支持的汇总表格式“{suffix}”",
-                                     hint_cn="汇总表请用 .xlsx、.html 或 .csv 文件"))
+    raise unknown_format(output)
+
+
+def unknown_format(output: Path, error=FileAccessError):
+    """The error for a summary file of no known format (a UsageError on the command line)."""
+    suffix = output.suffix
+    return error(Diagnostic(ERROR, f"unknown summary format {suffix!r}", file=str(output),
+                            hint="use summary.xlsx, summary.html or summary.csv",
+                            message_cn=f"不支持的汇总表格式“{suffix}”",
+                            hint_cn="汇总表请用 .xlsx、.html 或 .csv 文件，如 -o 汇总.xlsx"))
 
 
 def _columns(scorer) -> List[str]:
