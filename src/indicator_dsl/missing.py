@@ -76,20 +76,29 @@ class PendingLeaf:
     missing: Tuple[MissingFact, ...]
 
 
-def describe(need: FactNeed) -> str:
-    """「金额（元），范围(0, 10000000000]」: a fact's type as an evaluator fills it in."""
-    kind = KIND_CN.get(need.kind, need.kind)
+# How describe() words a fact's type, in each language.
+_TYPE_WORDS = {
+    "zh": {"unit": "（{}）", "levels": "：", "list": "，可填多个", "range": "，范围{}"},
+    "en": {"unit": " ({})", "levels": ": ", "list": ", one or more", "range": " in {}"},
+}
+
+
+def describe(need: FactNeed, lang: str = "zh") -> str:
+    """「金额（元），范围(0, 10000000000]」 (``lang="en"``: "money (元) in (0, 10000000000]"):
+    a fact's type as an evaluator fills it in."""
+    words = _TYPE_WORDS[lang]
+    kind = KIND_CN.get(need.kind, need.kind) if lang == "zh" else need.kind
     if need.kind == "money":
-        kind += f"（{need.unit or '元'}）"
+        kind += words["unit"].format(need.unit or "元")
     if need.kind == "level" and need.levels:
-        kind += "：" + "/".join(need.levels)
+        kind += words["levels"] + "/".join(need.levels)
     if need.is_list:
-        kind += "，可填多个"
+        kind += words["list"]
     if need.domain is not None:
         from .numbers import percent
 
         fmt = percent if need.kind == "percent" else plain
-        kind += f"，范围{need.domain.show(fmt)}"
+        kind += words["range"].format(need.domain.show(fmt))
     return kind
 
 
@@ -151,23 +160,6 @@ def form_of(path: str) -> str:
     return "table" if Path(path).suffix.lower() in (".xlsx", ".csv") else "yaml"
 
 
-def describe_en(need: FactNeed) -> str:
-    """"money (元) in (0, 10000000000]": :func:`describe` in English."""
-    kind = need.kind
-    if need.kind == "money":
-        kind += f" ({need.unit or '元'})"
-    if need.kind == "level" and need.levels:
-        kind += ": " + "/".join(need.levels)
-    if need.is_list:
-        kind += ", one or more"
-    if need.domain is not None:
-        from .numbers import percent
-
-        fmt = percent if need.kind == "percent" else plain
-        kind += f" in {need.domain.show(fmt)}"
-    return kind
-
-
 def missing_text(pending: List[PendingLeaf], facts_path: str, set_path: str = None,
                  lang: str = "zh") -> str:
     """The list an evaluator reads in the terminal: every missing fact at once, in
@@ -201,7 +193,7 @@ def _missing_text_en(pending: List[PendingLeaf], facts_path: str, set_path: str)
         lines.append(f"  {title} ({plain(leaf.weight)} points)")
         for m in leaf.missing:
             blank = f"; listed but left blank ({_where_text(m.blank)})" if m.blank else ""
-            lines.append(f"    - {m.label} ({m.need.name}, {describe_en(m.need)}): "
+            lines.append(f"    - {m.label} ({m.need.name}, {describe(m.need, 'en')}): "
                          f"add it at {_place_en(m)}{blank}")
     if set_path:
         lines.append(f"  hint: `indicator-eval facts {set_path} -o facts-template.yaml` writes a "
