@@ -86,8 +86,8 @@ _TYPE_WORDS = {
 def describe(need: FactNeed, lang: str = "zh") -> str:
     """「金额（元），范围(0, 10000000000]」 (``lang="en"``: "money (元) in (0, 10000000000]"):
     a fact's type as an evaluator fills it in."""
-    words = _TYPE_WORDS[lang]
-    kind = KIND_CN.get(need.kind, need.kind) if lang == "zh" else need.kind
+    words = _TYPE_WORDS["en" if lang == "en" else "zh"]
+    kind = need.kind if lang == "en" else KIND_CN.get(need.kind, need.kind)
     if need.kind == "money":
         kind += words["unit"].format(need.unit or "元")
     if need.kind == "level" and need.levels:
@@ -160,45 +160,47 @@ def form_of(path: str) -> str:
     return "table" if Path(path).suffix.lower() in (".xlsx", ".csv") else "yaml"
 
 
+# The wording of missing_text(), in each language.
+_LIST_WORDS = {
+    "zh": {"head": "{path}: 缺少 {count} 项事实，{leaves} 项指标无法评分：",
+           "leaf": "  {title}（{weight}分）",
+           "fact": "    - {label}（{name}，{type}）：填写在{place}{blank}",
+           "blank": "；已列出但未填写（{where}）",
+           "hint": "  提示：`indicator-eval facts {set} -o 事实模板.yaml` 生成列出全部事实的填写"
+                   "模板；加 --draft 可先生成标注“待补充”的评分表草稿"},
+    "en": {"head": "{path}: {count} {facts_are} missing; {leaves} {indicators} cannot be "
+                   "scored:",
+           "leaf": "  {title} ({weight} points)",
+           "fact": "    - {label} ({name}, {type}): add it at {place}{blank}",
+           "blank": "; listed but left blank ({where})",
+           "hint": "  hint: `indicator-eval facts {set} -o facts-template.yaml` writes a "
+                   "template listing every fact; --draft writes a draft score table with "
+                   "these indicators marked 待补充"},
+}
+
+
 def missing_text(pending: List[PendingLeaf], facts_path: str, set_path: str = None,
                  lang: str = "zh") -> str:
     """The list an evaluator reads in the terminal: every missing fact at once, in
     Chinese (``lang="en"``: in English)."""
-    if lang == "en":
-        return _missing_text_en(pending, facts_path, set_path)
+    words = _LIST_WORDS["en" if lang == "en" else "zh"]
     form = form_of(facts_path)
     count = sum(len(p.missing) for p in pending)
-    lines = [f"{facts_path}: 缺少 {count} 项事实，{len(pending)} 项指标无法评分："]
+    lines = [words["head"].format(
+        path=facts_path, count=count, leaves=len(pending),
+        facts_are="fact is" if count == 1 else "facts are",
+        indicators="indicator" if len(pending) == 1 else "indicators")]
     for leaf in pending:
         title = f"{leaf.code} {leaf.name}" if leaf.name else leaf.code
-        lines.append(f"  {title}（{plain(leaf.weight)}分）")
+        lines.append(words["leaf"].format(title=title, weight=plain(leaf.weight)))
         for m in leaf.missing:
-            blank = f"；已列出但未填写（{_where_text(m.blank)}）" if m.blank else ""
-            lines.append(f"    - {m.label}（{m.need.name}，{describe(m.need)}）："
-                         f"填写在{m.place_cn(form)}{blank}")
+            blank = words["blank"].format(where=_where_text(m.blank)) if m.blank else ""
+            place = _place_en(m) if lang == "en" else m.place_cn(form)
+            lines.append(words["fact"].format(label=m.label, name=m.need.name,
+                                              type=describe(m.need, lang), place=place,
+                                              blank=blank))
     if set_path:
-        lines.append(f"  提示：`indicator-eval facts {set_path} -o 事实模板.yaml` 生成列出全部事实的"
-                     "填写模板；加 --draft 可先生成标注“待补充”的评分表草稿")
-    return "\n".join(lines)
-
-
-def _missing_text_en(pending: List[PendingLeaf], facts_path: str, set_path: str) -> str:
-    count = sum(len(p.missing) for p in pending)
-    facts_word = "fact is" if count == 1 else "facts are"
-    leaves_word = "indicator" if len(pending) == 1 else "indicators"
-    lines = [f"{facts_path}: {count} {facts_word} missing; {len(pending)} {leaves_word} "
-             "cannot be scored:"]
-    for leaf in pending:
-        title = f"{leaf.code} {leaf.name}" if leaf.name else leaf.code
-        lines.append(f"  {title} ({plain(leaf.weight)} points)")
-        for m in leaf.missing:
-            blank = f"; listed but left blank ({_where_text(m.blank)})" if m.blank else ""
-            lines.append(f"    - {m.label} ({m.need.name}, {describe(m.need, 'en')}): "
-                         f"add it at {_place_en(m)}{blank}")
-    if set_path:
-        lines.append(f"  hint: `indicator-eval facts {set_path} -o facts-template.yaml` writes a "
-                     "template listing every fact; --draft writes a draft score table with "
-                     "these indicators marked 待补充")
+        lines.append(words["hint"].format(set=set_path))
     return "\n".join(lines)
 
 
