@@ -422,6 +422,17 @@ class _Processes:
         self.pool.join()
 
 
+def _executor(scorer, key: str, jobs: int, client):
+    """Where the chunks are scored: a Dask cluster, local processes, or this process."""
+    if client is not None:
+        from .cluster import DaskExecutor
+
+        return DaskExecutor(client, scorer)
+    if jobs > 1:
+        return _Processes(jobs, key, set_blob(scorer))
+    return _Local(scorer, key)
+
+
 def _ordered(executor, chunks: Iterable[tuple], options: dict) -> Iterator[Tuple[tuple, list]]:
     """(chunk, results) in input order, with a bounded number of chunks in flight."""
     waiting = deque()
@@ -448,14 +459,7 @@ def score_many(scorer, projects: Iterable, *, jobs: int = 1, client=None,
     (a ``distributed.Client``) on a Dask cluster. The results are the same either way."""
     key = set_fingerprint(scorer)
     codes = [node.code for node in scorer.checked.walk()]
-    if client is not None:
-        from .cluster import DaskExecutor
-
-        executor = DaskExecutor(client, scorer)
-    elif jobs > 1:
-        executor = _Processes(jobs, key, set_blob(scorer))
-    else:
-        executor = _Local(scorer, key)
+    executor = _executor(scorer, key, jobs, client)
 
     def chunks():
         chunk = []
@@ -847,14 +851,7 @@ def run_batch(scorer, inputs: List[str], output, *, reports: Optional[str] = Non
         journal.close()
         raise
     stats = BatchStats(scorer.total, [g.label for g in scorer.checked.grades])
-    if client is not None:
-        from .cluster import DaskExecutor
-
-        executor = DaskExecutor(client, scorer)
-    elif jobs > 1:
-        executor = _Processes(jobs, key, set_blob(scorer))
-    else:
-        executor = _Local(scorer, key)
+    executor = _executor(scorer, key, jobs, client)
     inline = client is not None
     options = {"reports": str(reports) if reports else None, "format": report_format,
                "inline_reports": inline, "plans": {}}
